@@ -1,0 +1,1 @@
+export type { MetaStore, MetaUpdate, StoredMeta, Change, KeyRecord, KeyRecordStore } from './types.ts';
