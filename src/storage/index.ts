@@ -1,1 +1,3 @@
 export type { MetaStore, MetaUpdate, StoredMeta, Change, KeyRecord, KeyRecordStore } from './types.ts';
+export { MemoryMetaStore, MemoryKeyRecordStore } from './memory.ts';
+export type { MemoryStoreOptions } from './memory.ts';

@@ -46,12 +46,20 @@ export interface MetaStore {
   /** The version of the role whose bytes have this lowercase hex sha256, or null. */
   getChecksum(gun: string, role: string, sha256Hex: string): Promise<StoredMeta | null>;
   getVersion(gun: string, role: string, version: number): Promise<StoredMeta | null>;
-  /** Remove all metadata of exactly this GUN (no prefix matching); appends one `deletion` change if anything was removed... and also when nothing was (as notary does). */
+  /**
+   * Remove all metadata of exactly this GUN (no prefix matching) and append one `deletion`
+   * change, in one transaction. When nothing was stored for the GUN, nothing is appended (as
+   * both of notary's stores do: `SQLStorage.Delete` and `MemStorage.Delete` skip the record).
+   */
   delete(gun: string): Promise<void>;
   /**
    * Changefeed page (spec §5.4). `changeId` "0" or "" starts at the beginning, "-1" at the end;
    * `records` > 0 pages forward (ids > changeId), < 0 pages backward (the |records| changes
-   * before changeId, or the last ones for -1). Always returned oldest first. `gun` filters.
+   * before changeId, or the last ones for -1). Always returned oldest first. `gun` filters
+   * (exact match; "" or undefined is no filter), before the page limit applies.
+   * As notary's SQL store: a negative changeId also pages backward, backward paging with
+   * changeId ≤ 0 returns the newest |records| changes, and `records` 0 returns an empty page
+   * (the HTTP handler maps records=0 to 100, spec §5.4).
    */
   getChanges(changeId: number, records: number, gun?: string): Promise<Change[]>;
   /** Health probe: throws StorageError when the backend is unusable. */

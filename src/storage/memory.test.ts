@@ -1,0 +1,5 @@
+import { runKeyRecordStoreConformance, runMetaStoreConformance } from './conformance.ts';
+import { MemoryKeyRecordStore, MemoryMetaStore } from './memory.ts';
+
+runMetaStoreConformance('memory', () => new MemoryMetaStore());
+runKeyRecordStoreConformance('memory', () => new MemoryKeyRecordStore());
