@@ -11,7 +11,7 @@
  *   await store.updateMany('example.com/app', [{ role: 'root', version: 1, data: bytes }]);
  *   const root = await store.getCurrent('example.com/app', 'root');
  */
-import { StorageError, VersionConflictError } from '../errors/index.ts';
+import { StateError, StorageError, VersionConflictError } from '../errors/index.ts';
 import { changePage, checkBatch, sha256Hex } from './internal.ts';
 import type { Change, KeyRecord, KeyRecordStore, MetaStore, MetaUpdate, StoredMeta } from './types.ts';
 
@@ -128,7 +128,7 @@ export class MemoryMetaStore implements MetaStore {
   }
 
   #open(): void {
-    if (this.#closed) throw new StorageError('memory meta store is closed');
+    if (this.#closed) throw new StateError('memory meta store is closed');
   }
 }
 
@@ -172,7 +172,7 @@ export class MemoryKeyRecordStore implements KeyRecordStore {
   }
 
   #open(): void {
-    if (this.#closed) throw new StorageError('memory key store is closed');
+    if (this.#closed) throw new StateError('memory key store is closed');
   }
 }
 

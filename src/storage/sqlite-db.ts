@@ -1,0 +1,150 @@
+/**
+ * Opening a vouch SQLite database (`node:sqlite`, no native addon): connection settings, the
+ * schema migrations (kept as data, applied by the program itself) and the transaction helper
+ * shared by the sqlite backends.
+ *
+ * Durability: WAL journal with `synchronous=FULL`, so a committed transaction survives a
+ * crash and an interrupted one leaves no trace. Concurrency: every write transaction starts
+ * with `BEGIN IMMEDIATE`, so two processes on one file serialise on the write lock instead of
+ * failing mid-transaction; `busy_timeout` makes the loser wait rather than fail at once.
+ * `node:sqlite` is synchronous, so one transaction never interleaves with another call on the
+ * same connection. Not done here: schema downgrades (a newer schema is refused).
+ */
+import { DatabaseSync } from 'node:sqlite';
+import { StorageError, VouchError } from '../errors/index.ts';
+
+export interface SqliteOptions {
+  /** How long a writer waits for another connection's lock, in ms (default 10 000). */
+  readonly busyTimeoutMs?: number;
+}
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * The schema, oldest first. Append only: a released migration never changes. Times are
+ * milliseconds since the epoch; `sha256` is lowercase hex of `data`.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tuf files, changefeed and private keys',
+    sql: `
+      CREATE TABLE tuf_files (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at INTEGER NOT NULL,
+        gun TEXT NOT NULL,
+        role TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (gun, role, version)
+      );
+      CREATE INDEX tuf_files_checksum ON tuf_files (gun, role, sha256);
+      CREATE TABLE changefeed (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at INTEGER NOT NULL,
+        gun TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        category TEXT NOT NULL CHECK (category IN ('update', 'deletion'))
+      );
+      CREATE INDEX changefeed_gun ON changefeed (gun, id);
+      CREATE TABLE private_keys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        key_id TEXT NOT NULL UNIQUE,
+        encryption_alg TEXT NOT NULL,
+        keywrap_alg TEXT NOT NULL,
+        algorithm TEXT NOT NULL,
+        passphrase_alias TEXT NOT NULL,
+        gun TEXT NOT NULL,
+        role TEXT NOT NULL,
+        public BLOB NOT NULL,
+        private TEXT NOT NULL,
+        last_used INTEGER
+      );
+      CREATE INDEX private_keys_gun_role ON private_keys (gun, role, created_at);
+    `,
+  },
+];
+
+/** Turns a driver failure into a StorageError; vouch's own errors pass through. */
+export function storageFailure(what: string, err: unknown): VouchError {
+  if (err instanceof VouchError) return err;
+  const detail = err instanceof Error ? err.message : String(err);
+  return new StorageError(`sqlite: ${what}: ${detail}`, { cause: err });
+}
+
+/**
+ * Runs `fn` inside `BEGIN IMMEDIATE … COMMIT`; any throw rolls everything back and is rethrown
+ * (driver errors as StorageError).
+ */
+export function immediate<T>(db: DatabaseSync, what: string, fn: () => T): T {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (err) {
+    throw storageFailure(what, err);
+  }
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (err) {
+    try {
+      if (db.isTransaction) db.exec('ROLLBACK');
+    } catch {
+      // The original failure is the one worth reporting.
+    }
+    throw storageFailure(what, err);
+  }
+}
+
+/**
+ * Opens (creating if needed) the database at `path` and brings its schema up to date.
+ * @throws StorageError when the file cannot be opened, a migration fails, or the schema is
+ *   newer than this program knows
+ */
+export function openDatabase(path: string, options: SqliteOptions = {}): DatabaseSync {
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+  } catch (err) {
+    throw storageFailure(`open ${path}`, err);
+  }
+  try {
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw storageFailure(`prepare ${path}`, err);
+  }
+}
+
+function migrate(db: DatabaseSync): void {
+  immediate(db, 'migrate', () => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      applied_at INTEGER NOT NULL
+    )`);
+    const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get();
+    const current = typeof row?.['v'] === 'number' ? row['v'] : 0;
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+    if (current > latest) {
+      throw new StorageError(`sqlite: schema version ${current} is newer than this program's ${latest}`);
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    }
+  });
+}
