@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { tufKeyId, verifySignature } from '../crypto/index.ts';
+import { canonicalKeyId, tufKeyId, verifySignature } from '../crypto/index.ts';
 import { KeyNotFoundError, PassphraseError, StorageError } from '../errors/index.ts';
 import { MemoryKeyRecordStore, SqliteKeyRecordStore } from '../storage/index.ts';
 import type { KeyRecord, KeyRecordStore } from '../storage/index.ts';
@@ -68,6 +68,9 @@ function suite(name: string, makeStore: () => { store: KeyRecordStore; path?: st
         assert.ok(verifySignature(pub, entry.method, MSG, entry.sig));
         assert.ok(!verifySignature(pub, entry.method, new TextEncoder().encode('other'), entry.sig));
         assert.ok((await store.getKey(id))?.lastUsed instanceof Date, 'signing marks the key used');
+        // The canonical id of an ed25519/ecdsa key is its TUF id, so either finds the key.
+        const byCanonical = await keys.sign(canonicalKeyId(pub), MSG);
+        assert.ok(verifySignature(pub, byCanonical.method, MSG, byCanonical.sig));
         await store.close();
       });
     }
