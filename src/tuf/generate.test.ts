@@ -25,7 +25,7 @@ test('new snapshot: version 1, meta of root and targets from the given bytes, Go
 });
 
 test('new snapshot needs root and targets', () => {
-  assert.throws(() => buildSnapshot(null, new Map([['root', enc('r')]])), StateError);
+  assert.throws(() => buildSnapshot(null, new Map([["root", enc("r")]]), expires), StateError);
 });
 
 test('next snapshot keeps other entries (deleted delegations stay) and bumps the version', () => {
