@@ -76,3 +76,22 @@ export async function makeDelegationKey(dir: string, name: string): Promise<Dele
   await openssl(dir, 'req', '-x509', '-new', '-key', keyFile, '-sha256', '-days', '365', '-subj', `/CN=${name}`, '-out', certFile);
   return { keyFile, pubFile, certFile };
 }
+
+/**
+ * A root key and certificate the way notary makes them (spec §3.1): self-signed, CN = GUN,
+ * CA:FALSE, digitalSignature + keyEncipherment, codeSigning. Returns `<name>.key` / `<name>.crt`.
+ */
+export async function makeRootCert(dir: string, name: string, gun: string): Promise<{ keyFile: string; certFile: string }> {
+  const keyFile = join(dir, `${name}.key`);
+  const certFile = join(dir, `${name}.crt`);
+  const cnf = join(dir, `${name}.cnf`);
+  await writeFile(
+    cnf,
+    '[req]\ndistinguished_name=dn\nx509_extensions=ext\nprompt=no\n[dn]\nCN=' +
+      gun +
+      '\n[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=codeSigning\n',
+  );
+  await openssl(dir, 'ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyFile);
+  await openssl(dir, 'req', '-x509', '-new', '-key', keyFile, '-sha256', '-days', '3650', '-config', cnf, '-out', certFile);
+  return { keyFile, certFile };
+}
