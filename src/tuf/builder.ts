@@ -22,7 +22,7 @@
  *   b.loadRoot(rootBytes, { allowExpired: true });
  *   b.loadTargets('targets', targetsBytes);
  */
-import { checkCertificateValidity, parseCertificateChain } from '../crypto/index.ts';
+import { checkCertificateValidity, firstCertificate } from '../crypto/index.ts';
 import { StateError } from '../errors/index.ts';
 import type { DelegationRole } from './common.ts';
 import { Envelope } from './envelope.ts';
@@ -235,13 +235,8 @@ export class RepoBuilder {
     }
     const role = parentMeta.signed.delegationRole(name);
     for (const key of role.keys.values()) {
-      let first;
-      try {
-        first = parseCertificateChain(new TextDecoder().decode(key.public))[0];
-      } catch {
-        continue; // not a certificate key
-      }
-      if (first !== undefined) checkCertificateValidity(first, {});
+      const cert = firstCertificate(key.public); // null for plain public keys
+      if (cert !== null) checkCertificateValidity(cert, {});
     }
     return role;
   }

@@ -12,7 +12,7 @@
  * @example
  *   const root = validateRoot(trusted?.signed ?? null, Envelope.parse(bytes, 'root'), gun, {}, now);
  */
-import { checkCertificateValidity, parseCertificateChain, tufKeyId, verifyChainToRoots } from '../crypto/index.ts';
+import { certificatesToTufKey, checkCertificateValidity, parseCertificateChain, tufKeyId, verifyChainToRoots } from '../crypto/index.ts';
 import type { ParsedCertificate } from '../crypto/index.ts';
 import type { TufKey } from '../crypto/types.ts';
 import type { BaseRole } from './common.ts';
@@ -82,22 +82,16 @@ function validLeaves(leaves: Map<string, ParsedCertificate>, gun: string, now: D
   return out;
 }
 
-/** Go's pem.Encode of a DER certificate: 64-character lines. */
-function derToPem(der: Uint8Array): string {
-  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
-}
-
 /**
  * notary's CertBundleToKey: an `ecdsa-x509`/`rsa-x509` key whose public part is the PEM chain
- * leaf + intermediates. Undefined for other leaf key types.
+ * leaf + intermediates (re-encoded as Go does). Undefined for other leaf key types.
  */
 export function certBundleToKey(leaf: ParsedCertificate, intermediates: readonly ParsedCertificate[]): TufKey | undefined {
-  const kt = leaf.publicKey.keytype;
-  if (kt !== 'ecdsa' && kt !== 'rsa') return undefined;
-  const pem = [leaf, ...intermediates].map((c) => derToPem(c.der)).join('');
-  return { keytype: `${kt}-x509`, public: new TextEncoder().encode(pem) };
+  try {
+    return certificatesToTufKey([leaf, ...intermediates]);
+  } catch {
+    return undefined;
+  }
 }
 
 function certsToRole(leaves: Map<string, ParsedCertificate>, ints: Map<string, ParsedCertificate[]>, threshold: number): BaseRole {
