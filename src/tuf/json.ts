@@ -72,7 +72,7 @@ export class FieldReader {
     const v = this.raw(name);
     if (v === undefined) return [];
     if (!isJsonObject(v)) fail(`${this.path}.${name}`, 'object', v);
-    return Object.entries(v);
+    return Object.entries(v).filter(([, e]) => e !== undefined);
   }
 
   /** Elements of a JSON array; undefined when absent/null (Go's nil slice). */

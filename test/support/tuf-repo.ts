@@ -23,7 +23,7 @@ import {
   tufKeyId,
 } from '../../src/crypto/index.ts';
 import type { PrivateKey, SignatureEntry, TufKey } from '../../src/crypto/types.ts';
-import { formatGoTime, defaultExpiry } from '../../src/tuf/index.ts';
+import { compareRoleDepth, defaultExpiry, formatGoTime } from '../../src/tuf/index.ts';
 
 /** A signing key together with the public key metadata lists (x509 for root keys). */
 export interface TestKey {
@@ -190,9 +190,10 @@ export class TestRepo {
     return b;
   }
 
-  /** Roles with files: root, targets, delegations (creation order), snapshot, timestamp. */
+  /** Roles with files: root, targets, delegations (shallowest first, then by name), snapshot, timestamp. */
   roles(): string[] {
-    return [...this.#files.keys()];
+    const rank = (r: string): number => (r === 'root' ? 0 : r === 'snapshot' ? 2 : r === 'timestamp' ? 3 : 1);
+    return [...this.#files.keys()].sort((a, b) => rank(a) - rank(b) || compareRoleDepth(a, b));
   }
 
   /** Files of the given roles (all when none given) as an upload map. */
