@@ -43,8 +43,10 @@ interface Expected {
   location?: string;
 }
 
+/** An expiry in whole seconds: Go re-serialises times without trailing zeros (spec §4.1), and the
+ * server hashes that re-serialisation, so `.120Z` would not round-trip. */
 function inAYear(): string {
-  return new Date(Date.now() + 365 * 86_400_000).toISOString();
+  return new Date(Date.now() + 365 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 function targetsBody(version: number, targets: Json = {}, delegations: Json = { keys: {}, roles: [] }): Json {
