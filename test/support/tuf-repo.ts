@@ -108,8 +108,9 @@ export interface TestRepoOptions {
   readonly gun?: string;
   /** Reference time: expiries are now + notary's defaults, certificates start at now. */
   readonly now: Date;
-  /** Number of root keys (default 1) and root threshold (default 1). */
-  readonly rootKeys?: number;
+  /** Root keys, or how many to generate (default 1; certificates with CN = GUN). */
+  readonly rootKeys?: number | readonly TestKey[];
+  /** Root threshold (default 1). */
   readonly rootThreshold?: number;
   /** Timestamp key algorithm (default ed25519, as the server's local signer). */
   readonly timestampAlg?: 'ecdsa' | 'ed25519';
@@ -139,7 +140,7 @@ export class TestRepo {
 
   static create(o: TestRepoOptions): TestRepo {
     const repo = new TestRepo(o.gun ?? 'example.com/test/repo', o.now);
-    const rootKeys = Array.from({ length: o.rootKeys ?? 1 }, () => generateRootKey(repo.gun, o.now));
+    const rootKeys = typeof o.rootKeys === 'object' ? [...o.rootKeys] : Array.from({ length: o.rootKeys ?? 1 }, () => generateRootKey(repo.gun, o.now));
     repo.#keys.set('root', rootKeys);
     repo.#keys.set('targets', [generateKey('ecdsa')]);
     repo.#keys.set('snapshot', [generateKey('ecdsa')]);
