@@ -92,6 +92,17 @@ process.on('exit', () => {
   }
 });
 
+/**
+ * If this test process dies without running its exit hook (SIGKILL, a runner tearing it down),
+ * a tiny shell loop kills the server it leaves behind. The loop ends by itself as soon as either
+ * process is gone, and only ever signals the server's own PID.
+ */
+function startWatchdog(serverPid: number): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${serverPid} 2>/dev/null; do sleep 1; done; kill -0 ${process.pid} 2>/dev/null || kill -9 ${serverPid} 2>/dev/null; exit 0`;
+  const w = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true });
+  w.unref();
+}
+
 /** A port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -174,6 +185,7 @@ export async function startServer(target: TargetName, opts: ServerOptions): Prom
     });
     child = c;
     live.add(c);
+    if (c.pid !== undefined) startWatchdog(c.pid);
     c.stdout?.on('data', append);
     c.stderr?.on('data', append);
     exited = new Promise<void>((resolve) => {
