@@ -59,8 +59,12 @@ export function rootKeyFromCertificate(priv: PrivateKey, chainPem: string): Test
 
 /** Sign canonical(signed) with each key; returns the signature entries. */
 export function signatureEntries(signed: unknown, keys: readonly TestKey[]): SignatureEntry[] {
-  const msg = canonicalize(signed);
-  return keys.map((k) => ({ keyid: k.id, ...signMessage(k.priv, msg) }));
+  return signCanonical(canonicalize(signed), keys);
+}
+
+/** Sign already-canonical bytes (e.g. `buildSnapshot(...).canonical`) with each key. */
+export function signCanonical(canonical: Uint8Array, keys: readonly TestKey[]): SignatureEntry[] {
+  return keys.map((k) => ({ keyid: k.id, ...signMessage(k.priv, canonical) }));
 }
 
 /** The file bytes for `signed` signed by `keys` (as notary writes them). */
