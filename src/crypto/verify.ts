@@ -16,10 +16,28 @@
 import { constants, verify } from 'node:crypto';
 import type { TufKey } from './types.ts';
 import { bytesToText, pemDecode } from './pem.ts';
-import { ed25519PublicKey, parseSpki, type PublicKeyInfo } from './public-key.ts';
+import { ed25519PublicKey, ed25519Spki, parseSpki, type PublicKeyInfo } from './public-key.ts';
 import { certificateKeyInfo, parseCertificate } from './x509-parse.ts';
 
 const MIN_RSA_BITS = 2048;
+
+/**
+ * Parsed public keys per TufKey object (TufKeys are immutable), so verifying many signatures
+ * with the same key parses its SPKI or certificate once. `null` caches "cannot verify".
+ */
+const keyCache = new WeakMap<TufKey, PublicKeyInfo | null>();
+
+function cachedKeyInfo(key: TufKey, resolve: () => PublicKeyInfo | null): PublicKeyInfo | null {
+  if (keyCache.has(key)) return keyCache.get(key) ?? null;
+  let info: PublicKeyInfo | null;
+  try {
+    info = resolve();
+  } catch {
+    info = null;
+  }
+  keyCache.set(key, info);
+  return info;
+}
 
 /**
  * Verify `sig` over `msg` (the canonical bytes of `signed`). Never throws: anything malformed,
@@ -54,19 +72,18 @@ function firstBlockCertificateKey(pemBytes: Uint8Array): PublicKeyInfo | null {
 }
 
 function verifyEcdsa(key: TufKey, msg: Uint8Array, sig: Uint8Array): boolean {
-  let info: PublicKeyInfo | null;
-  if (key.keytype === 'ecdsa-x509') info = firstBlockCertificateKey(key.public);
-  else if (key.keytype === 'ecdsa') info = parseSpki(key.public);
-  else return false;
+  if (key.keytype !== 'ecdsa-x509' && key.keytype !== 'ecdsa') return false;
+  const info = cachedKeyInfo(key, () =>
+    key.keytype === 'ecdsa-x509' ? firstBlockCertificateKey(key.public) : parseSpki(key.public),
+  );
   if (info === null || info.kind !== 'ecdsa') return false;
   if (sig.length !== 2 * Math.ceil(info.curveBits / 8)) return false;
   return verify('sha256', msg, { key: info.key, dsaEncoding: 'ieee-p1363' }, sig);
 }
 
 function rsaKeyInfo(key: TufKey): PublicKeyInfo | null {
-  if (key.keytype === 'rsa-x509') return firstBlockCertificateKey(key.public);
-  if (key.keytype === 'rsa') return parseSpki(key.public);
-  return null;
+  if (key.keytype !== 'rsa-x509' && key.keytype !== 'rsa') return null;
+  return cachedKeyInfo(key, () => (key.keytype === 'rsa-x509' ? firstBlockCertificateKey(key.public) : parseSpki(key.public)));
 }
 
 function verifyRsa(info: PublicKeyInfo | null, msg: Uint8Array, sig: Uint8Array, pss: boolean): boolean {
@@ -87,5 +104,7 @@ function verifyPyCrypto(key: TufKey, msg: Uint8Array, sig: Uint8Array): boolean 
 
 function verifyEd25519(key: TufKey, msg: Uint8Array, sig: Uint8Array): boolean {
   if (key.keytype !== 'ed25519' || key.public.length !== 32 || sig.length !== 64) return false;
-  return verify(null, msg, ed25519PublicKey(key.public), sig);
+  const info = cachedKeyInfo(key, () => ({ kind: 'ed25519', raw: key.public, spki: ed25519Spki(key.public), key: ed25519PublicKey(key.public) }));
+  if (info === null || info.kind !== 'ed25519') return false;
+  return verify(null, msg, info.key, sig);
 }
