@@ -44,4 +44,7 @@ test('readSignedCommon: the fields the publish handler reads', () => {
   assert.throws(() => readSignedCommon(enc('{"signed":{"version":"3"}}'), 'root'), DeserializationError);
   assert.throws(() => readSignedCommon(enc('{"signed":{"version":1,"expires":"tomorrow"}}'), 'root'), DeserializationError);
   assert.throws(() => readSignedCommon(enc('{"signed":{"version":1.5}}'), 'root'), DeserializationError);
+  assert.throws(() => readSignedCommon(enc('{"signed":{"version":1},"signatures":[{"sig":"%%"}]}'), 'root'), DeserializationError);
+  assert.throws(() => readSignedCommon(enc('{"signed":{"version":1},"signatures":{}}'), 'root'), DeserializationError);
+  assert.equal(readSignedCommon(enc('{"signed":{"version":1},"signatures":[null]}'), 'root').version, 1);
 });

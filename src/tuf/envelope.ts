@@ -53,6 +53,7 @@ export class Envelope {
 }
 
 function parseSignature(value: unknown, path: string): SignatureEntry {
+  if (value === null) return { keyid: '', method: '', sig: new Uint8Array(0) }; // Go's zero Signature
   const r = new FieldReader(value, path);
   return { keyid: r.string('keyid'), method: r.string('method').toLowerCase(), sig: decodeBase64Field(r.raw('sig'), `${path}.sig`) };
 }
@@ -67,11 +68,13 @@ export function assembleSigned(signedCanonical: Uint8Array, signatures: readonly
 
 /**
  * `_type`, `version` and `expires` of an upload, read the way notary's publish handler does
- * before validation (a failure there is MALFORMED_JSON, spec §6.1).
+ * before validation (its SignedMeta: common header plus signatures; a failure there is
+ * MALFORMED_JSON, spec §6.1).
  * @throws DeserializationError
  */
 export function readSignedCommon(bytes: Uint8Array, what: string): { readonly type: string; readonly version: number; readonly expires: string } {
   const r = new FieldReader(parseJson(bytes, what), what);
+  (r.array('signatures') ?? []).forEach((sig, i) => parseSignature(sig, `${what}.signatures[${i}]`));
   const s = r.object('signed') ?? new FieldReader({}, `${what}.signed`);
   const expires = s.string('expires');
   if (expires !== '') parseGoTime(expires);

@@ -28,12 +28,14 @@ export type { JsonObject } from './json.ts';
 export { Metadata, type RoleModel } from './metadata.ts';
 export {
   BASE_ROLES,
+  TUF_TYPES,
   TopLevelRole,
   compareRoleDepth,
   expectedType,
   gunHasAllowedPrefix,
   isBaseRole,
   isDelegationName,
+  isDirectChild,
   isTargetsRole,
   isValidGun,
   isValidRoleName,
