@@ -7,6 +7,7 @@
  *
  * Not here: validity policy (x509-verify.ts) and building certificates (x509-build.ts).
  */
+import { decodeUtf8GoStyle } from '../canonical/index.ts';
 import { CertificateError } from '../errors/index.ts';
 import type { TufKey } from './types.ts';
 import { pemDecodeAll, pemEncode } from './pem.ts';
@@ -128,8 +129,7 @@ export function parseCertificateChain(pem: string): ParsedCertificate[] {
 }
 
 function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
-  const [tbsNode, outerAlg, sigNode, ...extra] = children(expectTag(parseDer(der), Tag.Sequence, 'certificate'));
-  if (extra.length > 0) throw new Error('trailing certificate fields');
+  const [tbsNode, outerAlg, sigNode] = children(expectTag(parseDer(der), Tag.Sequence, 'certificate'));
   const tbs = children(expectTag(tbsNode, Tag.Sequence, 'tbsCertificate'));
   let i = 0;
   let version = 1;
@@ -147,24 +147,24 @@ function parseCertificateUnchecked(der: Uint8Array): ParsedCertificate {
   const validity = children(expectTag(tbs[i++], Tag.Sequence, 'validity'));
   const subject = expectTag(tbs[i++], Tag.Sequence, 'subject');
   const spkiNode = expectTag(tbs[i++], Tag.Sequence, 'subjectPublicKeyInfo');
-  if (tbs[i]?.tag === 0x81 || tbs[i]?.tag === 0xa1) i++;
-  if (tbs[i]?.tag === 0x82 || tbs[i]?.tag === 0xa2) i++;
+  // As Go: unique IDs and extensions are only looked at for v2/v3 (extensions for v3), and
+  // anything else left in the TBS is ignored.
   let extensions: DerNode[] = [];
-  if (tbs[i]?.tag === 0xa3) {
-    if (version !== 3) throw new Error('x509: extensions are only valid in v3 certificates');
-    const [seq, ...rest] = children(tbs[i]!);
-    if (rest.length > 0) throw new Error('malformed extensions');
-    extensions = children(expectTag(seq, Tag.Sequence, 'extensions'));
-    i++;
+  if (version > 1) {
+    if (tbs[i]?.tag === 0x81) i++;
+    if (tbs[i]?.tag === 0x82) i++;
+    if (version === 3 && tbs[i]?.tag === 0xa3) {
+      const [seq] = children(tbs[i]!);
+      extensions = children(expectTag(seq, Tag.Sequence, 'extensions'));
+    }
   }
-  if (i !== tbs.length) throw new Error('unexpected fields in tbsCertificate');
 
   expectTag(outerAlg, Tag.Sequence, 'signatureAlgorithm');
   if (!bytesEqual(innerAlg.full, outerAlg!.full)) {
     throw new Error("x509: inner and outer signature algorithm identifiers don't match");
   }
   const [signatureValue] = readBitString(expectTag(sigNode, Tag.BitString, 'signatureValue'));
-  if (validity.length !== 2) throw new Error('malformed validity');
+  if (validity.length < 2) throw new Error('x509: malformed validity');
   const notBefore = parseTime(validity[0]!);
   const notAfter = parseTime(validity[1]!);
   const commonName = parseName(subject);
@@ -305,7 +305,7 @@ function decodeDirectoryString(node: DerNode): string {
       if (!/^[0-9 ]*$/.test(latin1())) throw new Error('invalid NumericString');
       return latin1();
     case Tag.T61String:
-      return latin1();
+      return decodeUtf8GoStyle(b); // Go keeps the raw bytes as its string
     case Tag.Utf8String:
       return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
     case Tag.BmpString: {
