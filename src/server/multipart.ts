@@ -49,7 +49,7 @@ export interface MultipartPart {
  * front when given, and while reading).
  * @throws BodyTooLargeError
  */
-export async function readBodyLimited(stream: AsyncIterable<Uint8Array>, limit: number, contentLength?: number): Promise<Buffer> {
+export async function readBodyLimited(stream: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, limit: number, contentLength?: number): Promise<Buffer> {
   if (contentLength !== undefined && contentLength > limit) throw new BodyTooLargeError(limit);
   const chunks: Buffer[] = [];
   let total = 0;

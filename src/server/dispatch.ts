@@ -1,0 +1,145 @@
+/**
+ * The request pipeline of the trust server, framework-free, in notary-server's order
+ * (`server.go` RootHandler + CreateHandler):
+ *
+ *   decode path → mux path cleaning (301) → route match (404/405) → [metrics
+ *   → GUN-prefix filter → cache headers → auth → handler]
+ *
+ * so a GUN outside `repositories.gun_prefixes` is refused before auth is asked, and cache
+ * headers land only on 200s of the metadata GET routes.
+ *
+ * Hosts: `app.ts` mounts this as a fastify app/plugin; `vouch serve` can call the same
+ * dispatcher from its own `/v2/*` handler with `routes: TRUST_API_ROUTES`, getting `null` for
+ * paths that are not the trust API's.
+ *
+ * Example:
+ *   const dispatch = createTrustDispatcher({ service, gunPrefixes: [], ... });
+ *   const res = await dispatch({ method: 'GET', rawUrl: '/v2/', headers: {}, body: [] });
+ */
+import { catalogAccess, repositoryAccess, type AccessController } from '../auth/index.ts';
+import {
+  decodeGoPath,
+  escapeGoPath,
+  GO_ZERO_TIME_RFC1123,
+  matchTrustRoute,
+  muxCleanPath,
+  TRUST_ROUTES,
+  type TrustRoute,
+} from '../http/index.ts';
+import { ApiError, serializeApiError, toApiError } from './errors.ts';
+import { HANDLERS, type TrustRequest, type TrustResponse } from './handlers.ts';
+import type { ServerMetrics } from './metrics.ts';
+import type { TrustService } from './trust-service.ts';
+
+/** The logger surface used here (pino's). */
+export interface DispatchLogger {
+  info(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface TrustDispatcherOptions {
+  readonly service: TrustService;
+  /** `repositories.gun_prefixes`; empty = any GUN. */
+  readonly gunPrefixes: readonly string[];
+  /** `caching.max_age.*` in seconds (0 disables caching). */
+  readonly currentMaxAge: number;
+  readonly consistentMaxAge: number;
+  /** `server.max_upload_bytes`. */
+  readonly maxUploadBytes: number;
+  /** null/undefined: no authentication. */
+  readonly auth?: AccessController | null;
+  readonly metrics?: ServerMetrics;
+  readonly logger?: DispatchLogger;
+  /** Route table (default: all of notary-server's, including /v2/, health, metrics, catch-all). */
+  readonly routes?: readonly TrustRoute[];
+}
+
+/** Answers a request, or null when the path is not one of `routes` (embedded use). */
+export type TrustDispatcher = (req: TrustRequest) => Promise<TrustResponse | null>;
+
+function cacheHeaders(maxAge: number, mustRevalidate: boolean, headers: Record<string, string>): void {
+  if (maxAge > 0) {
+    headers['cache-control'] = `public, max-age=${maxAge}, s-maxage=${maxAge}${mustRevalidate ? ', must-revalidate' : ''}`;
+    delete headers['pragma'];
+    if (headers['last-modified'] === undefined) headers['last-modified'] = GO_ZERO_TIME_RFC1123;
+  } else {
+    headers['cache-control'] = 'max-age=0, no-cache, no-store';
+    headers['pragma'] = 'no-cache';
+  }
+}
+
+function bodyLength(body: string | Uint8Array | null): number {
+  if (body === null) return 0;
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+}
+
+export function createTrustDispatcher(opts: TrustDispatcherOptions): TrustDispatcher {
+  const routes = opts.routes ?? TRUST_ROUTES;
+  const standalone = routes.some((r) => r.operation === 'NotFound');
+  const ctx = { service: opts.service, maxUploadBytes: opts.maxUploadBytes, metrics: opts.metrics };
+  const invalidGunDetail = `Require GUNs with prefix: [${opts.gunPrefixes.join(' ')}]`;
+
+  return async (req) => {
+    const q = req.rawUrl.indexOf('?');
+    const rawPath = q < 0 ? req.rawUrl : req.rawUrl.slice(0, q);
+    const rawQuery = q < 0 ? '' : req.rawUrl.slice(q + 1);
+    const path = decodeGoPath(rawPath);
+    if (path === null) {
+      if (!standalone) return null;
+      // Go's net/http refuses a bad escape before routing.
+      return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '400 Bad Request', close: true };
+    }
+    const cleaned = muxCleanPath(path);
+    if (cleaned !== path) {
+      if (!standalone && matchTrustRoute(req.method, cleaned, routes).kind === 'none') return null;
+      const location = escapeGoPath(cleaned) + (rawQuery === '' ? '' : `?${rawQuery}`);
+      return { status: 301, headers: { location }, body: null };
+    }
+    const match = matchTrustRoute(req.method, path, routes);
+    if (match.kind === 'none') {
+      if (!standalone) return null;
+      // mux's NotFoundHandler (only reachable for paths the catch-all's `.*` cannot span).
+      return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, body: '404 page not found\n' };
+    }
+    if (match.kind === 'method-not-allowed') return { status: 405, headers: {}, body: null };
+
+    const { route, params } = match;
+    const started = process.hrtime.bigint();
+    let res: TrustResponse;
+    try {
+      const gun = params.gun;
+      if (route.gunFilter !== null && gun !== undefined && opts.gunPrefixes.length > 0 && !opts.gunPrefixes.some((p) => gun.startsWith(p))) {
+        throw route.gunFilter === 'INVALID_GUN' ? new ApiError('INVALID_GUN', invalidGunDetail) : new ApiError('METADATA_NOT_FOUND');
+      }
+      if (route.actions !== null && opts.auth) {
+        const access = gun !== undefined ? repositoryAccess(gun, route.actions) : catalogAccess();
+        await opts.auth.authorized({ authorization: req.headers['authorization'], host: req.headers['host'] }, access);
+      }
+      res = await HANDLERS[route.operation](ctx, req, params, new URLSearchParams(rawQuery));
+      if (res.status === 200 && route.cache !== null && res.body !== null) {
+        const headers = { ...res.headers };
+        if (route.cache === 'current') cacheHeaders(opts.currentMaxAge, true, headers);
+        else cacheHeaders(opts.consistentMaxAge, false, headers);
+        res = { ...res, headers };
+      }
+    } catch (err) {
+      const apiErr = toApiError(err);
+      const serialized = serializeApiError(apiErr);
+      const level = apiErr.status >= 500 ? 'error' : 'info';
+      opts.logger?.[level]({ err: apiErr.cause ?? apiErr, code: apiErr.apiCode, gun: params.gun, operation: route.operation }, apiErr.message);
+      res = { ...serialized, ...(apiErr.apiCode === 'UPLOAD_TOO_LARGE' ? { close: true } : {}) };
+    }
+    if (route.metricsOperation !== null && opts.metrics !== undefined) {
+      const cl = Number(req.headers['content-length'] ?? 0);
+      opts.metrics.observe({
+        operation: route.metricsOperation,
+        method: req.method,
+        status: res.status,
+        durationMicros: Number(process.hrtime.bigint() - started) / 1000,
+        requestBytes: req.rawUrl.length + req.method.length + (Number.isFinite(cl) ? cl : 0),
+        responseBytes: bodyLength(res.body),
+      });
+    }
+    return res;
+  };
+}
