@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeTrustService } from '../server/fake-trust-service.ts';
+import { normaliseArgv, runServer } from './vouch.ts';
+
+test("notary-server's single-dash flags are accepted", () => {
+  assert.deepEqual(normaliseArgv(['server', '-config', 'a.json', '-logf=json', '-debug']), ['server', '--config', 'a.json', '--logf=json', '--debug']);
+  assert.deepEqual(normaliseArgv(['server', '--config', 'a.json', '-x']), ['server', '--config', 'a.json', '-x']);
+});
+
+test('vouch server loads the config, serves with the factory’s service and prints its address', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-bin-'));
+  try {
+    const file = join(dir, 'server.yaml');
+    await writeFile(file, 'server:\n  http_addr: "127.0.0.1:4443"\nlogging:\n  level: fatal\n');
+    const lines: string[] = [];
+    let closed = false;
+    const running = await runServer(
+      { config: file },
+      {
+        env: { NOTARY_SERVER_SERVER_HTTP_ADDR: '127.0.0.1:0' },
+        createTrustService: () => ({ service: new FakeTrustService(), close: async () => void (closed = true) }),
+        handleSignals: false,
+        stdout: (l) => lines.push(l),
+      },
+    );
+    try {
+      assert.deepEqual(lines, [`vouch server listening on ${running.url}`]);
+      assert.equal((await fetch(`${running.url}/v2/`)).status, 200);
+    } finally {
+      await running.close();
+    }
+    assert.equal(closed, true);
+    await assert.rejects(runServer({ config: join(dir, 'missing.json') }, { handleSignals: false }), /could not read config/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+/**
+ * The `vouch` command: the composition root that picks concrete implementations.
+ *
+ * Commands so far:
+ * - `vouch server --config FILE` — the trust server, a drop-in for `notary-server -config FILE`
+ *   (notary-server's single-dash flags `-config`, `-logf`, `-debug`, `-version` are accepted too).
+ *
+ * Exit codes: 0 after a clean SIGINT/SIGTERM shutdown, 1 when startup fails (bad config, port
+ * in use…), with the reason on stderr.
+ *
+ * Example: vouch server -config fixtures/server-config.json
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command, Option } from 'commander';
+import { pino, type Logger } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
+import { loadServerConfig, type LogLevel, type ServerConfig } from '../config/index.ts';
+import { startTrustServer, type RunningTrustServer, type TrustServiceFactory } from '../server/serve.ts';
+
+/** notary-server's Go-style single-dash long flags, rewritten for commander. */
+const GO_FLAGS = ['config', 'logf', 'debug', 'version', 'bootstrap'];
+
+export function normaliseArgv(argv: readonly string[]): string[] {
+  return argv.map((a) => {
+    const m = /^-([a-z]+)(=.*)?$/.exec(a);
+    return m !== null && GO_FLAGS.includes(m[1]!) ? `--${m[1]}${m[2] ?? ''}` : a;
+  });
+}
+
+export function createLogger(level: LogLevel, format: 'json' | 'logfmt' = 'json'): Logger {
+  // logfmt is accepted for flag compatibility; pino writes JSON lines either way.
+  void format;
+  return pino({ level, base: { service: 'vouch-server' } }, pino.destination(2));
+}
+
+/** The default TrustService factory: `createTrustService` from src/server/tuf-service.ts. */
+async function defaultTrustServiceFactory(): Promise<TrustServiceFactory> {
+  const specifier = '../server/tuf-service.ts';
+  const mod = (await import(specifier)) as { createTrustService?: TrustServiceFactory };
+  if (typeof mod.createTrustService !== 'function') {
+    throw new Error('src/server/tuf-service.ts does not export createTrustService(config, logger)');
+  }
+  return mod.createTrustService;
+}
+
+export interface ServerCommandDeps {
+  /** Default: createTrustService from src/server/tuf-service.ts. */
+  readonly createTrustService?: TrustServiceFactory;
+  /** Default: process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Called with the running server (tests use it to stop it). */
+  readonly onListening?: (server: RunningTrustServer, config: ServerConfig) => void;
+  /** Install SIGINT/SIGTERM handlers (default true). */
+  readonly handleSignals?: boolean;
+  readonly stdout?: (line: string) => void;
+}
+
+/** `vouch server`: load config, start, print the address, stop cleanly on SIGINT/SIGTERM. */
+export async function runServer(opts: { config: string; logf?: string }, deps: ServerCommandDeps = {}): Promise<RunningTrustServer> {
+  const config = await loadServerConfig(opts.config, deps.env === undefined ? {} : { env: deps.env });
+  const logger = createLogger(config.logging.level, opts.logf === 'logfmt' ? 'logfmt' : 'json');
+  for (const w of config.warnings) logger.warn(w);
+  const factory = deps.createTrustService ?? (await defaultTrustServiceFactory());
+  const running = await startTrustServer(config, { createTrustService: factory, logger: logger as unknown as FastifyBaseLogger });
+  (deps.stdout ?? ((l: string) => process.stdout.write(`${l}\n`)))(`vouch server listening on ${running.url}`);
+  logger.info({ url: running.url, storage: config.storage.backend, trustService: config.trustService.type }, 'listening');
+  if (deps.handleSignals !== false) {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      running.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }
+  deps.onListening?.(running, config);
+  return running;
+}
+
+export function buildProgram(deps: ServerCommandDeps = {}): Command {
+  const program = new Command('vouch').description('Docker Content Trust: notary-compatible trust server and tools').exitOverride();
+  program
+    .command('server')
+    .description('run the trust server (drop-in for notary-server)')
+    .requiredOption('--config <file>', "path to notary-server's configuration file (JSON or YAML)")
+    .addOption(new Option('--logf <format>', 'log format').choices(['json', 'logfmt']).default('json'))
+    .option('--debug', 'accepted for notary-server compatibility (no debug server)')
+    .option('--bootstrap', 'accepted for notary-server compatibility (storage is migrated on start)')
+    .action(async (o: { config: string; logf: string }) => {
+      await runServer(o, deps);
+    });
+  program.version('vouch 0.1.0', '--version', 'print the version');
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(normaliseArgv(argv), { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; exitCode?: number; message?: string };
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      process.exitCode = e.exitCode ?? 1;
+      return;
+    }
+    process.stderr.write(`vouch: ${e.message ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const arg = process.argv[1];
+  if (arg === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(arg)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await main(process.argv.slice(2));
