@@ -1,6 +1,9 @@
 /**
  * Token auth through the routes (spec §7.2): which access each route asks for, the 401 body and
- * challenge, and what stays unauthenticated.
+ * challenge, and what stays unauthenticated. Bodies marked "notary body" were captured from the
+ * real notary-server 0.7 configured with this test issuer's root bundle (which also accepted and
+ * refused the issuer's tokens exactly as TokenAccessController does: x5c/RSA/kid/jwk/jwk+x5c
+ * accepted; expired, wrong issuer, array aud, untrusted chain refused with invalid_token).
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +42,19 @@ test('no token: 401 UNAUTHORIZED listing the required accesses, challenge withou
   assert.equal(r.headers['www-authenticate'], `${REALM},scope="repository:foo/bar:pull"`);
   assert.equal(r.body, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository","Class":"","Name":"foo/bar","Action":"pull"}]}]}\n');
   assert.equal(service.calls.length, 0);
+});
+
+test('routes without a GUN ask for registry:catalog:* (notary body)', async () => {
+  const { app } = setup();
+  const r = await app.inject({ method: 'GET', url: '/v2/' });
+  assert.equal(r.statusCode, 401);
+  assert.equal(r.headers['www-authenticate'], `${REALM},scope="registry:catalog:*"`);
+  assert.equal(r.body, '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"registry","Class":"","Name":"catalog","Action":"*"}]}]}\n');
+  const p = await app.inject({ method: 'POST', url: '/v2/foo/bar/_trust/tuf/' });
+  assert.equal(
+    p.body,
+    '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository","Class":"","Name":"foo/bar","Action":"push"},{"Type":"repository","Class":"","Name":"foo/bar","Action":"pull"}]}]}\n',
+  );
 });
 
 test('each route asks for its scope (spec §5.1/§7.2)', async () => {
