@@ -18,6 +18,7 @@ import { pino, type Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import { loadServerConfig, type LogLevel, type ServerConfig } from '../config/index.ts';
 import { startTrustServer, type RunningTrustServer, type TrustServiceFactory } from '../server/serve.ts';
+import { createTrustService } from './trust-service-factory.ts';
 
 /** notary-server's Go-style single-dash long flags, rewritten for commander. */
 const GO_FLAGS = ['config', 'logf', 'debug', 'version', 'bootstrap'];
@@ -35,18 +36,8 @@ export function createLogger(level: LogLevel, format: 'json' | 'logfmt' = 'json'
   return pino({ level, base: { service: 'vouch-server' } }, pino.destination(2));
 }
 
-/** The default TrustService factory: `createTrustService` from src/server/tuf-service.ts. */
-async function defaultTrustServiceFactory(): Promise<TrustServiceFactory> {
-  const specifier = '../server/tuf-service.ts';
-  const mod = (await import(specifier)) as { createTrustService?: TrustServiceFactory };
-  if (typeof mod.createTrustService !== 'function') {
-    throw new Error('src/server/tuf-service.ts does not export createTrustService(config, logger)');
-  }
-  return mod.createTrustService;
-}
-
 export interface ServerCommandDeps {
-  /** Default: createTrustService from src/server/tuf-service.ts. */
+  /** Default: createTrustService from ./trust-service-factory.ts. */
   readonly createTrustService?: TrustServiceFactory;
   /** Default: process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -62,7 +53,7 @@ export async function runServer(opts: { config: string; logf?: string }, deps: S
   const config = await loadServerConfig(opts.config, deps.env === undefined ? {} : { env: deps.env });
   const logger = createLogger(config.logging.level, opts.logf === 'logfmt' ? 'logfmt' : 'json');
   for (const w of config.warnings) logger.warn(w);
-  const factory = deps.createTrustService ?? (await defaultTrustServiceFactory());
+  const factory = deps.createTrustService ?? createTrustService;
   const running = await startTrustServer(config, { createTrustService: factory, logger: logger as unknown as FastifyBaseLogger });
   (deps.stdout ?? ((l: string) => process.stdout.write(`${l}\n`)))(`vouch server listening on ${running.url}`);
   logger.info({ url: running.url, storage: config.storage.backend, trustService: config.trustService.type }, 'listening');

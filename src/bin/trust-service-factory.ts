@@ -1,0 +1,83 @@
+/**
+ * Composition root of the trust server: picks the MetaStore, the key store and the signer from
+ * notary-server's config, and assembles a TufTrustService from them. Nothing outside src/bin
+ * chooses a backend.
+ *
+ * - `storage.backend: memory` → in-memory metadata and keys (gone on restart, as with notary);
+ * - `storage.backend: sqlite3` → one SQLite file (`db_url`) holding metadata, changefeed and the
+ *   server's sealed private keys;
+ * - `trust_service.type: local` → keys generated and held in-process, sealed at rest with
+ *   `trust_service.key_passphrase` / `VOUCH_SERVER_KEY_PASSPHRASE`.
+ * PostgreSQL, MySQL and the remote signer are refused with a clear message until they exist.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ServerConfig } from '../config/index.ts';
+import { ConfigError } from '../errors/index.ts';
+import { LocalCryptoService } from '../keystore/index.ts';
+import type { TrustServiceHandle } from '../server/serve.ts';
+import { TufTrustService } from '../server/tuf-service.ts';
+import {
+  MemoryKeyRecordStore,
+  MemoryMetaStore,
+  SqliteKeyRecordStore,
+  SqliteMetaStore,
+  type KeyRecordStore,
+  type MetaStore,
+} from '../storage/index.ts';
+
+export async function createTrustService(config: ServerConfig, logger: FastifyBaseLogger): Promise<TrustServiceHandle> {
+  if (config.trustService.type !== 'local') {
+    throw new ConfigError('trust_service.type "remote" is not supported by this version of vouch; use "local"');
+  }
+  let store: MetaStore;
+  let keys: KeyRecordStore;
+  let passphrase = config.trustService.keyPassphrase;
+  switch (config.storage.backend) {
+    case 'memory':
+      store = new MemoryMetaStore();
+      keys = new MemoryKeyRecordStore();
+      // Keys live only as long as the process: a per-process passphrase seals them in memory.
+      passphrase ??= randomBytes(32).toString('base64');
+      break;
+    case 'sqlite3': {
+      const file = config.storage.dbUrl;
+      if (file === null || file === '') throw new ConfigError('storage.db_url: the sqlite3 backend needs a database file path');
+      store = new SqliteMetaStore(file);
+      keys = new SqliteKeyRecordStore(file);
+      passphrase ??= await generatedPassphrase(`${file}.passphrase`, logger);
+      break;
+    }
+    default:
+      throw new ConfigError(`storage.backend "${config.storage.backend}" is not supported by this version of vouch; use "memory" or "sqlite3"`);
+  }
+  const crypto = new LocalCryptoService({ store: keys, passphrase });
+  const service = new TufTrustService({ store, crypto, keyAlgorithm: config.trustService.keyAlgorithm });
+  return {
+    service,
+    async close() {
+      await store.close();
+      await keys.close();
+    },
+  };
+}
+
+/**
+ * With no configured passphrase, a random one is kept beside the database (0600) so that the
+ * server restarts with its keys. The keys in the database stay sealed, so a copy of the database
+ * alone does not reveal them; production setups should set VOUCH_SERVER_KEY_PASSPHRASE instead.
+ */
+async function generatedPassphrase(file: string, logger: FastifyBaseLogger): Promise<string> {
+  try {
+    const existing = (await readFile(file, 'utf8')).trim();
+    if (existing !== '') return existing;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const passphrase = randomBytes(32).toString('base64');
+  await writeFile(file, `${passphrase}\n`, { mode: 0o600, flag: 'wx' });
+  await chmod(file, 0o600);
+  logger.warn({ file }, 'no trust_service.key_passphrase or VOUCH_SERVER_KEY_PASSPHRASE set: generated one and stored it beside the database');
+  return passphrase;
+}
