@@ -192,12 +192,15 @@ test('publish refusals with notary bodies', async () => {
   const cases: [string, { payload: string; headers: Record<string, string> }, number, string][] = [
     ['not multipart', { payload: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400, '{"errors":[{"code":"MALFORMED_UPLOAD","message":"The body of your request is malformed."}]}\n'],
     ['no boundary', { payload: '--XX--\r\n', headers: { 'content-type': 'multipart/form-data' } }, 400, '{"errors":[{"code":"MALFORMED_UPLOAD","message":"The body of your request is malformed."}]}\n'],
-    ['truncated', { payload: '--XX\r\nContent-Disposition: form-data; name="files"; filename="root"\r\n\r\n{"signed":{"version":1}}', headers: { 'content-type': 'multipart/form-data; boundary=XX' } }, 400, '{"errors":[{"code":"MALFORMED_UPLOAD","message":"The body of your request is malformed."}]}\n'],
+    ['truncated part', { payload: '--XX\r\nContent-Disposition: form-data; name="files"; filename="root"\r\n\r\n{"signed":{"version":1}}', headers: { 'content-type': 'multipart/form-data; boundary=XX' } }, 400, '{"errors":[{"code":"MALFORMED_JSON","message":"JSON sent by the client could not be parsed by the server"}]}\n'],
+    ['truncated part with a bad role', { payload: '--XX\r\nContent-Disposition: form-data; name="files"; filename="nope"\r\n\r\n{"signed"', headers: { 'content-type': 'multipart/form-data; boundary=XX' } }, 400, '{"errors":[{"code":"INVALID_ROLE","message":"The role you are attempting to operate on is invalid.","detail":"nope"}]}\n'],
+    ['truncated headers', { payload: '--XX\r\nContent-Disposition: form-data; name="files"', headers: { 'content-type': 'multipart/form-data; boundary=XX' } }, 400, '{"errors":[{"code":"MALFORMED_UPLOAD","message":"The body of your request is malformed."}]}\n'],
     ['empty filename', multipart([['', meta(1)]]), 400, '{"errors":[{"code":"NO_FILENAME","message":"No file/role name provided."}]}\n'],
     ['no filename', multipart([[null, meta(1)]]), 400, '{"errors":[{"code":"NO_FILENAME","message":"No file/role name provided."}]}\n'],
     ['bad role', multipart([['foo', meta(1)]]), 400, '{"errors":[{"code":"INVALID_ROLE","message":"The role you are attempting to operate on is invalid.","detail":"foo"}]}\n'],
     ['unclean delegation', multipart([['targets/a/../b', meta(1)]]), 400, '{"errors":[{"code":"INVALID_ROLE","message":"The role you are attempting to operate on is invalid.","detail":"targets/a/../b"}]}\n'],
     ['bad JSON', multipart([['root', 'nope']]), 400, '{"errors":[{"code":"MALFORMED_JSON","message":"JSON sent by the client could not be parsed by the server"}]}\n'],
+    ['bad JSON before a bad role', multipart([['root', 'nope'], ['foo', meta(1)]]), 400, '{"errors":[{"code":"MALFORMED_JSON","message":"JSON sent by the client could not be parsed by the server"}]}\n'],
   ];
   for (const [what, up, status, body] of cases) {
     const r = await app.inject({ method: 'POST', url, ...up });
@@ -222,13 +225,13 @@ test('publish refusals with notary bodies', async () => {
   assert.equal(r.body, '{"errors":[{"code":"VERSION","message":"A newer version of metadata is already available.","detail":{}}]}\n');
 });
 
-test('publish bodies above server.max_upload_bytes get 413 and the connection closes', async () => {
+test('publish bodies above server.max_upload_bytes get MALFORMED_JSON, as notary for a body it cannot decode, and the connection closes', async () => {
   const { app, service } = setup({}, { maxUpload: 1000 });
   const up = multipart([['root', meta(1, `,"pad":"${'x'.repeat(1000)}"`)]]);
   const r = await app.inject({ method: 'POST', url: '/v2/g/_trust/tuf/', ...up });
-  assert.equal(r.statusCode, 413);
+  assert.equal(r.statusCode, 400);
   assert.equal(r.headers['connection'], 'close');
-  assert.equal(r.body, '{"errors":[{"code":"UPLOAD_TOO_LARGE","message":"The body of your request exceeds the server\'s size limit.","detail":{"limit":1000}}]}\n');
+  assert.equal(r.body, '{"errors":[{"code":"MALFORMED_JSON","message":"JSON sent by the client could not be parsed by the server"}]}\n');
   assert.equal(service.calls.filter((c) => c.method === 'publish').length, 0);
   const small = await app.inject({ method: 'POST', url: '/v2/g/_trust/tuf/', ...multipart([['root', meta(1)]]) });
   assert.equal(small.statusCode, 200);

@@ -127,7 +127,7 @@ export function createTrustDispatcher(opts: TrustDispatcherOptions): TrustDispat
       const serialized = serializeApiError(apiErr);
       const level = apiErr.status >= 500 ? 'error' : 'info';
       opts.logger?.[level]({ err: apiErr.cause ?? apiErr, code: apiErr.apiCode, gun: params.gun, operation: route.operation }, apiErr.message);
-      res = { ...serialized, ...(apiErr.apiCode === 'UPLOAD_TOO_LARGE' ? { close: true } : {}) };
+      res = { ...serialized, ...(apiErr.closeConnection ? { close: true } : {}) };
     }
     if (route.metricsOperation !== null && opts.metrics !== undefined) {
       const cl = Number(req.headers['content-length'] ?? 0);

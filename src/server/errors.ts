@@ -9,7 +9,7 @@
  * | METADATA_NOT_FOUND | 404 | storage has no such metadata (detail `{}`), or no route matched (no detail) |
  * | INVALID_UPDATE | 400 | push validation refused the upload (detail `{"Name","Error":{…}}`) |
  * | VERSION | 400 | a version at or below a stored one (detail `{}`) |
- * | MALFORMED_JSON | 400 | an uploaded part is not `{"signed":{…},"signatures":[…]}` |
+ * | MALFORMED_JSON | 400 | an uploaded part is not `{"signed":{…},"signatures":[…]}`, is cut short, or the body exceeds `server.max_upload_bytes` (notary has no limit and answers this for any body it cannot decode) |
  * | MALFORMED_UPLOAD | 400 | the publish body is not multipart, or the multipart body is broken/truncated |
  * | NO_FILENAME | 400 | a part without a filename |
  * | INVALID_ROLE | 400 | a part whose filename is not a role name (detail: the role) |
@@ -19,7 +19,6 @@
  * | NO_STORAGE, UPDATING, NO_CRYPTOSERVICE, NO_KEYALGORITHM | 500 | misconfiguration / storage failure |
  * | UNAUTHORIZED | 401 | token auth refused (detail: required accesses) |
  * | UNKNOWN | 500 | anything else (detail `{}`: Go marshals error values as empty objects) |
- * | UPLOAD_TOO_LARGE | 413 | vouch only: the publish body exceeds `server.max_upload_bytes` (notary has no limit) |
  *
  * Handlers throw typed errors; `toApiError` is the only place that decides the answer.
  */
@@ -51,7 +50,6 @@ export const API_ERROR_CODES = {
   NO_KEYALGORITHM: { status: 500, message: 'The server does not have a key algorithm configured.' },
   UNAUTHORIZED: { status: 401, message: 'authentication required' },
   UNKNOWN: { status: 500, message: 'unknown error' },
-  UPLOAD_TOO_LARGE: { status: 413, message: 'The body of your request exceeds the server\'s size limit.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ApiErrorCode = keyof typeof API_ERROR_CODES;
@@ -62,12 +60,15 @@ export class ApiError extends Error {
   /** undefined: no `detail` member in the body. */
   readonly detail: unknown;
   readonly headers: Readonly<Record<string, string>>;
-  constructor(apiCode: ApiErrorCode, detail?: unknown, options?: ErrorOptions & { headers?: Record<string, string> }) {
+  /** Close the connection after answering (the request body was not read to its end). */
+  readonly closeConnection: boolean;
+  constructor(apiCode: ApiErrorCode, detail?: unknown, options?: ErrorOptions & { headers?: Record<string, string>; close?: boolean }) {
     super(`${apiCode}: ${API_ERROR_CODES[apiCode].message}`, options);
     this.name = new.target.name;
     this.apiCode = apiCode;
     this.detail = detail;
     this.headers = options?.headers ?? {};
+    this.closeConnection = options?.close ?? false;
   }
   get status(): number {
     return API_ERROR_CODES[this.apiCode].status;

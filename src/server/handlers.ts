@@ -7,7 +7,7 @@
  * every decision about metadata (the TrustService).
  */
 import { StorageError } from '../errors/index.ts';
-import { isValidRoleName } from '../tuf/index.ts';
+import { isValidRoleName, readSignedCommon } from '../tuf/index.ts';
 import { formatRfc1123Local, formatRfc3339NanoLocal, goJsonMarshal, goQuote, JSON_CONTENT_TYPE, SNIFFED_TEXT_CONTENT_TYPE } from '../http/index.ts';
 import type { TrustOperation, RouteParams } from '../http/index.ts';
 import type { Change, StoredMeta } from '../storage/types.ts';
@@ -15,7 +15,7 @@ import type { TufKey } from '../crypto/types.ts';
 import type { TrustService, UploadPart } from './trust-service.ts';
 import { ApiError } from './errors.ts';
 import type { ServerMetrics } from './metrics.ts';
-import { BodyTooLargeError, MultipartError, multipartBoundary, partFileName, readBodyLimited, splitMultipart } from './multipart.ts';
+import { BodyTooLargeError, MultipartError, TruncatedPartError, multipartBoundary, partFileName, readBodyLimited, splitMultipart, type MultipartPart } from './multipart.ts';
 
 /** The request as handlers see it (framework-free). */
 export interface TrustRequest {
@@ -103,21 +103,30 @@ async function publish(ctx: HandlerContext, req: TrustRequest, params: RoutePara
   try {
     body = await readBodyLimited(req.body, ctx.maxUploadBytes, contentLength);
   } catch (err) {
-    if (err instanceof BodyTooLargeError) throw new ApiError('UPLOAD_TOO_LARGE', { limit: err.limit }, { cause: err });
+    // notary-server has no limit and answers MALFORMED_JSON for a body it cannot decode; past
+    // the limit vouch stops reading, and the part it could not finish reading is that body.
+    if (err instanceof BodyTooLargeError) throw new ApiError('MALFORMED_JSON', undefined, { cause: err, close: true });
     throw new ApiError('MALFORMED_UPLOAD', undefined, { cause: err });
   }
-  // Last part wins for a role named twice (notary builds a map from the upload).
+  // Parts are checked in notary's order: filename, role name, then that the part decodes as
+  // {"signed":{…,"version":n},"signatures":[…]}. The last part wins for a role named twice.
   const byRole = new Map<string, Uint8Array>();
   try {
     for (const part of splitMultipart(body, boundary)) {
-      const name = partFileName(part);
-      const role = name.endsWith('.json') ? name.slice(0, -'.json'.length) : name;
-      if (role === '') throw new ApiError('NO_FILENAME');
-      if (!isValidRoleName(role)) throw new ApiError('INVALID_ROLE', role);
+      const role = uploadRole(part);
+      try {
+        readSignedCommon(part.body, role);
+      } catch (err) {
+        throw new ApiError('MALFORMED_JSON', undefined, { cause: err });
+      }
       byRole.delete(role);
       byRole.set(role, part.body);
     }
   } catch (err) {
+    if (err instanceof TruncatedPartError) {
+      uploadRole({ headers: err.headers, body: Buffer.alloc(0) });
+      throw new ApiError('MALFORMED_JSON', undefined, { cause: err });
+    }
     if (err instanceof MultipartError) throw new ApiError('MALFORMED_UPLOAD', undefined, { cause: err });
     throw err;
   }
@@ -130,6 +139,15 @@ async function publish(ctx: HandlerContext, req: TrustRequest, params: RoutePara
     throw err;
   }
   return ok(null);
+}
+
+/** The role a publish part is for: its filename minus `.json`. @throws ApiError NO_FILENAME / INVALID_ROLE */
+function uploadRole(part: MultipartPart): string {
+  const name = partFileName(part);
+  const role = name.endsWith('.json') ? name.slice(0, -'.json'.length) : name;
+  if (role === '') throw new ApiError('NO_FILENAME');
+  if (!isValidRoleName(role)) throw new ApiError('INVALID_ROLE', role);
+  return role;
 }
 
 async function changefeed(ctx: HandlerContext, _req: TrustRequest, params: RouteParams, query: URLSearchParams): Promise<TrustResponse> {

@@ -28,6 +28,18 @@ export class MultipartError extends Error {
   }
 }
 
+/**
+ * A part whose body ends without a closing boundary. Its headers were read, so the caller can
+ * still check the part's filename first, as notary does before it decodes the part.
+ */
+export class TruncatedPartError extends MultipartError {
+  readonly headers: ReadonlyMap<string, string>;
+  constructor(headers: ReadonlyMap<string, string>) {
+    super('multipart: unexpected EOF in part body');
+    this.headers = headers;
+  }
+}
+
 /** The body exceeds the configured limit. */
 export class BodyTooLargeError extends Error {
   readonly limit: number;
@@ -269,7 +281,7 @@ export function* splitMultipart(body: Buffer, boundary: string): Generator<Multi
         }
         from = i + 1;
       }
-      if (end < 0) throw new MultipartError('multipart: unexpected EOF in part body');
+      if (end < 0) throw new TruncatedPartError(headers);
     }
     pos = end;
     yield { headers, body: body.subarray(start, end) };
