@@ -15,8 +15,9 @@ export type { KeyType, SignatureMethod, TufKey, PrivateKey, SignatureEntry, Cryp
 export { keyToJSON, keyFromJSON, tufKeyId, canonicalKeyId, firstCertificate } from './keys.ts';
 export type { TufKeyJSON } from './keys.ts';
 export { verifySignature } from './verify.ts';
-export { generatePrivateKey, privateKeyFromRaw, signMessage } from './private-key.ts';
+export { generatePrivateKey, privateKeyFromRaw, privateKeyObject, signMessage } from './private-key.ts';
 export { generateRootCertificate, ROOT_CERT_VALIDITY_DAYS } from './x509-build.ts';
+export { issueCertificate, type IssueOptions } from './x509-issue.ts';
 export { parseCertificate, parseCertificateChain } from './x509-parse.ts';
 export type { ParsedCertificate } from './x509-parse.ts';
 export {

@@ -75,7 +75,7 @@ export function generateRootCertificate(key: PrivateKey, gun: string, now: Date)
 }
 
 /** Random serial in [1, 2^128). */
-function randomSerial(): bigint {
+export function randomSerial(): bigint {
   for (;;) {
     const v = BigInt('0x' + randomBytes(16).toString('hex'));
     if (v !== 0n) return v;
@@ -83,14 +83,14 @@ function randomSerial(): bigint {
 }
 
 /** CN only; PrintableString when every character allows it, else UTF8String (Go's choice). */
-function encodeName(cn: string): Uint8Array {
+export function encodeName(cn: string): Uint8Array {
   const printable = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(cn);
   const value = encodeTlv(printable ? Tag.PrintableString : Tag.Utf8String, new TextEncoder().encode(cn));
   return encodeSequence(encodeSet(encodeSequence(encodeOid('2.5.4.3'), value)));
 }
 
 /** UTCTime for 1950–2049, GeneralizedTime otherwise, seconds precision, `Z`. */
-function encodeTime(t: Date): Uint8Array {
+export function encodeTime(t: Date): Uint8Array {
   const iso = t.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const year = t.getUTCFullYear();
   const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
