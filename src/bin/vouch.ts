@@ -19,6 +19,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { loadServerConfig, type LogLevel, type ServerConfig } from '../config/index.ts';
 import { startTrustServer, type RunningTrustServer, type TrustServiceFactory } from '../server/serve.ts';
 import { createTrustService } from './trust-service-factory.ts';
+import { defaultServerHints, prepareDefaultServer } from './default-server.ts';
 
 /** notary-server's Go-style single-dash long flags, rewritten for commander. */
 const GO_FLAGS = ['config', 'logf', 'debug', 'version', 'bootstrap'];
@@ -49,13 +50,18 @@ export interface ServerCommandDeps {
 }
 
 /** `vouch server`: load config, start, print the address, stop cleanly on SIGINT/SIGTERM. */
-export async function runServer(opts: { config: string; logf?: string }, deps: ServerCommandDeps = {}): Promise<RunningTrustServer> {
-  const config = await loadServerConfig(opts.config, deps.env === undefined ? {} : { env: deps.env });
+export async function runServer(opts: { config?: string; logf?: string }, deps: ServerCommandDeps = {}): Promise<RunningTrustServer> {
+  const env = deps.env ?? process.env;
+  // No --config: the zero-configuration server in a data dir of its own.
+  const defaults = opts.config === undefined ? await prepareDefaultServer(env['VOUCH_DATA_DIR'] ?? 'vouch-data') : null;
+  const config = await loadServerConfig(opts.config ?? defaults!.configFile, deps.env === undefined ? {} : { env: deps.env });
   const logger = createLogger(config.logging.level, opts.logf === 'logfmt' ? 'logfmt' : 'json');
   for (const w of config.warnings) logger.warn(w);
   const factory = deps.createTrustService ?? createTrustService;
   const running = await startTrustServer(config, { createTrustService: factory, logger: logger as unknown as FastifyBaseLogger });
-  (deps.stdout ?? ((l: string) => process.stdout.write(`${l}\n`)))(`vouch server listening on ${running.url}`);
+  const print = deps.stdout ?? ((l: string) => process.stdout.write(`${l}\n`));
+  print(`vouch server listening on ${running.url}`);
+  if (defaults !== null) for (const line of defaultServerHints(defaults, running.url)) print(line);
   logger.info({ url: running.url, storage: config.storage.backend, trustService: config.trustService.type }, 'listening');
   if (deps.handleSignals !== false) {
     let stopping = false;
@@ -85,11 +91,11 @@ export function buildProgram(deps: ServerCommandDeps = {}): Command {
   program
     .command('server')
     .description('run the trust server (drop-in for notary-server)')
-    .requiredOption('--config <file>', "path to notary-server's configuration file (JSON or YAML)")
+    .option('--config <file>', "path to notary-server's configuration file (JSON or YAML); without it, a zero-configuration server in $VOUCH_DATA_DIR (default ./vouch-data)")
     .addOption(new Option('--logf <format>', 'log format').choices(['json', 'logfmt']).default('json'))
     .option('--debug', 'accepted for notary-server compatibility (no debug server)')
     .option('--bootstrap', 'accepted for notary-server compatibility (storage is migrated on start)')
-    .action(async (o: { config: string; logf: string }) => {
+    .action(async (o: { config?: string; logf: string }) => {
       await runServer(o, deps);
     });
   program.version('vouch 0.1.0', '--version', 'print the version');
