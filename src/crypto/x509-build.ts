@@ -59,23 +59,41 @@ export function generateRootCertificate(key: PrivateKey, gun: string, now: Date)
   const name = encodeName(gun);
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + ROOT_CERT_VALIDITY_DAYS * DAY_MS);
+  return signCertificate({ sigAlg, hash, issuer: name, subject: name, notBefore, notAfter, spki: key.publicKey.public, extensions: rootExtensions(), signer: key });
+}
+
+export interface CertificateFields {
+  /** AlgorithmIdentifier DER of the signature, and the digest it implies. */
+  readonly sigAlg: Uint8Array;
+  readonly hash: string;
+  readonly issuer: Uint8Array;
+  readonly subject: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** SubjectPublicKeyInfo DER of the certified key. */
+  readonly spki: Uint8Array;
+  readonly extensions: readonly Uint8Array[];
+  readonly signer: PrivateKey;
+}
+
+/** Assemble a v3 TBSCertificate with a random serial, sign it, and return the PEM. */
+export function signCertificate(f: CertificateFields): string {
   const tbs = encodeSequence(
     encodeExplicit(0, encodeUnsignedInteger(2n)),
     encodeUnsignedInteger(randomSerial()),
-    sigAlg,
-    name,
-    encodeSequence(encodeTime(notBefore), encodeTime(notAfter)),
-    name,
-    key.publicKey.public,
-    encodeExplicit(3, encodeSequence(...rootExtensions())),
+    f.sigAlg,
+    f.issuer,
+    encodeSequence(encodeTime(f.notBefore), encodeTime(f.notAfter)),
+    f.subject,
+    f.spki,
+    encodeExplicit(3, encodeSequence(...f.extensions)),
   );
-  const signature = sign(hash, tbs, privateKeyObject(key));
-  const der = encodeSequence(tbs, sigAlg, encodeBitString(new Uint8Array(signature)));
-  return pemEncode('CERTIFICATE', der);
+  const signature = sign(f.hash, tbs, privateKeyObject(f.signer));
+  return pemEncode('CERTIFICATE', encodeSequence(tbs, f.sigAlg, encodeBitString(new Uint8Array(signature))));
 }
 
 /** Random serial in [1, 2^128). */
-export function randomSerial(): bigint {
+function randomSerial(): bigint {
   for (;;) {
     const v = BigInt('0x' + randomBytes(16).toString('hex'));
     if (v !== 0n) return v;

@@ -11,21 +11,9 @@
  * ```
  */
 import { isIP } from 'node:net';
-import { sign } from 'node:crypto';
 import { CertificateError } from '../errors/index.ts';
-import {
-  encodeBitString,
-  encodeBoolean,
-  encodeExplicit,
-  encodeOctetString,
-  encodeOid,
-  encodeSequence,
-  encodeTlv,
-  encodeUnsignedInteger,
-} from './der.ts';
-import { pemEncode } from './pem.ts';
-import { privateKeyObject } from './private-key.ts';
-import { encodeName, encodeTime, randomSerial } from './x509-build.ts';
+import { encodeBitString, encodeBoolean, encodeOctetString, encodeOid, encodeSequence, encodeTlv } from './der.ts';
+import { encodeName, signCertificate } from './x509-build.ts';
 import { parseCertificateChain } from './x509-parse.ts';
 import type { PrivateKey } from './types.ts';
 
@@ -73,18 +61,17 @@ export function issueCertificate(o: IssueOptions): string {
     ...(o.ipAddresses ?? []).map((ip) => encodeTlv(0x87, ipBytes(ip))),
   ];
   if (sans.length > 0) extensions.push(encodeSequence(encodeOid('2.5.29.17'), encodeOctetString(encodeSequence(...sans))));
-  const tbs = encodeSequence(
-    encodeExplicit(0, encodeUnsignedInteger(2n)),
-    encodeUnsignedInteger(randomSerial()),
-    ECDSA_SHA256,
-    issuerName,
-    encodeSequence(encodeTime(notBefore), encodeTime(notAfter)),
+  return signCertificate({
+    sigAlg: ECDSA_SHA256,
+    hash: 'sha256',
+    issuer: issuerName,
     subject,
-    o.key.publicKey.public,
-    encodeExplicit(3, encodeSequence(...extensions)),
-  );
-  const signature = sign('sha256', tbs, privateKeyObject(signer));
-  return pemEncode('CERTIFICATE', encodeSequence(tbs, ECDSA_SHA256, encodeBitString(new Uint8Array(signature))));
+    notBefore,
+    notAfter,
+    spki: o.key.publicKey.public,
+    extensions,
+    signer,
+  });
 }
 
 function ipBytes(ip: string): Uint8Array {
