@@ -3,7 +3,7 @@
  * publishes, targets in delegations, failures that must leave everything untouched (spec §10.4).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -257,3 +257,30 @@ describe('targets in delegations (spec §10.4 step 2)', () => {
     await assert.rejects(e.repo.publish(), /tuf: invalid role targets\/nope\. this role is not known/);
   });
 });
+
+describe('delete (spec §11 delete)', () => {
+  it('deleteLocal removes tuf/<gun> (changelist included), deleteRemote the server copy; keys stay', async () => {
+    const e = await setup('example.com/write/deleted');
+    await e.repo.initialize();
+    await e.repo.publish();
+    await e.repo.addTarget({ name: 'v1', length: 3, hashes: hashes('abc') });
+    const keyCount = e.keys.keys.size;
+    await e.repo.deleteLocal();
+    assert.deepEqual(await e.repo.changelist.list(), []);
+    await assert.rejects(stat(join(e.trustDir, 'tuf', 'example.com', 'write', 'deleted')), /ENOENT/);
+    assert.equal(e.keys.keys.size, keyCount);
+    assert.notEqual(await e.remote.current('root'), null);
+    await e.repo.deleteRemote();
+    assert.equal(await e.remote.current('root'), null);
+  });
+
+  it('a cached root that does not verify stops a first publish before anything is sent', async () => {
+    const e = await setup();
+    await e.repo.initialize();
+    const root = e.cache.files.get('root')!;
+    e.cache.files.set('root', root.map((b, i) => (i === root.length - 10 ? b ^ 1 : b)));
+    await assert.rejects(e.repo.publish());
+    assert.equal(e.remote.published.length, 0);
+  });
+});
+
