@@ -19,6 +19,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareCodePoints, fromBase64, getGoField, goJsonString, parseJson, toBase64, encodeUtf8 } from '../canonical/index.ts';
 import { DeserializationError } from '../errors/index.ts';
+import { gunDir } from './cache.ts';
 
 export const ChangeAction = { Create: 'create', Update: 'update', Delete: 'delete' } as const;
 export type ChangeAction = (typeof ChangeAction)[keyof typeof ChangeAction];
@@ -95,12 +96,7 @@ export function decodeChange(bytes: Uint8Array, what = 'change'): Change {
   };
 }
 
-/** `<trust_dir>/tuf/<gun>` (the GUN's slashes become directories, as notary's FromSlash does). */
-export function gunDir(trustDir: string, gun: string): string {
-  return join(trustDir, 'tuf', ...gun.split('/'));
-}
-
-/** `<trust_dir>/tuf/<gun>/changelist`. */
+/** `<trust_dir>/tuf/<gun>/changelist`. @throws InvalidNameError for a GUN that is not a safe relative path */
 export function changelistDir(trustDir: string, gun: string): string {
   return join(gunDir(trustDir, gun), 'changelist');
 }

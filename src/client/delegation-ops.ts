@@ -14,8 +14,9 @@ import { canonicalKeyId, tufKeyId } from '../crypto/index.ts';
 import type { TufKey } from '../crypto/types.ts';
 import { InvalidRoleError, isDelegationName, parentRole, type DelegationRole } from '../tuf/index.ts';
 import { isWildDelegation } from './changelist-changes.ts';
-import { restrictPaths, type DelegationEntry, type EditableRepo, type TargetsDraft, type WalkStep } from './repo-state.ts';
+import type { DelegationEntry, EditableRepo, TargetsDraft, WalkStep } from './repo-state.ts';
 import type { KeyRing } from './sign.ts';
+import { restrictPaths } from './walk.ts';
 
 /** Something worth a warning that does not stop the publish (notary logs these). */
 export type Warn = (message: string) => void;

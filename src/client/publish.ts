@@ -24,7 +24,8 @@ import type { Warn } from './delegation-ops.ts';
 import { MAX_METADATA_BYTES } from './repo-load.ts';
 import type { EditableRepo, TargetsDraft } from './repo-state.ts';
 import { signRoot, signSnapshot, signTargets } from './sign-roles.ts';
-import { isNearExpiry, type KeyRing } from './sign.ts';
+import type { KeyRing } from './sign.ts';
+import { isNearExpiry } from './trusted-set.ts';
 import type { RemoteStore } from './types.ts';
 
 export interface PublishInput {
@@ -77,7 +78,7 @@ export async function signForPublish(
 ): Promise<Map<string, Uint8Array>> {
   const files = new Map<string, Uint8Array>();
   if (legacyKeys.size > 0) repo.root.dirty = true;
-  if (repo.root.dirty || isNearExpiry(repo.root.expires, repo.now)) {
+  if (repo.root.dirty || isNearExpiry(repo.root.expires.unixMs, repo.now)) {
     files.set('root', await signRoot(repo, ring, legacyKeys));
   } else if (initialPublish && repo.root.bytes !== null) {
     files.set('root', repo.root.bytes);

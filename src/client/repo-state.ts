@@ -30,6 +30,7 @@ import {
   type Metadata,
 } from '../tuf/index.ts';
 import { NoSigningKeysError } from './repo-errors.ts';
+import { restrictPaths } from './walk.ts';
 import type { KeyRing } from './sign.ts';
 
 export interface RoleEntry {
@@ -148,11 +149,6 @@ function buildDelegation(draft: TargetsDraft, entry: DelegationEntry): Delegatio
     keys.set(id, key);
   }
   return { name: entry.name, keys, threshold: entry.threshold, paths: entry.paths };
-}
-
-/** notary's RestrictDelegationPathPrefixes: the child paths that have a parent path as prefix. */
-export function restrictPaths(parentPaths: readonly string[], childPaths: readonly string[]): string[] {
-  return childPaths.filter((p) => parentPaths.some((pp) => p.startsWith(pp)));
 }
 
 /** Direct children of `parent` listed in `draft` whose keys are all present, paths restricted (GetValidDelegations). */

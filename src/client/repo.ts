@@ -22,7 +22,8 @@ import type { PrivateKey, TufKey } from '../crypto/types.ts';
 import { StateError } from '../errors/index.ts';
 import type { ClientKeyStore } from '../keystore/client-types.ts';
 import { isDelegationName, isValidRoleName, type TrustPinning } from '../tuf/index.ts';
-import { changelistDir, FileChangelist, gunDir, type Change, type Changelist } from './changelist.ts';
+import { FileMetadataCache, gunDir } from './cache.ts';
+import { changelistDir, FileChangelist, type Change, type Changelist } from './changelist.ts';
 import {
   delegationAddChanges,
   delegationClearPathsChange,
@@ -52,8 +53,8 @@ export interface RepositoryOptions {
   readonly trustDir: string;
   readonly remote: RemoteStore;
   readonly keys: ClientKeyStore;
-  /** The GUN's metadata cache (`<trust_dir>/tuf/<gun>/metadata`). */
-  readonly cache: MetadataCache;
+  /** The GUN's metadata cache; default the files under `<trust_dir>/tuf/<gun>/metadata`. */
+  readonly cache?: MetadataCache;
   /**
    * The updater: the verified remote repository; `forWrite` always fetches root.json. Must throw
    * a NOT_FOUND error naming root when the server has no trust data for the GUN.
@@ -93,6 +94,7 @@ export class Repository {
   readonly gun: string;
   readonly trustDir: string;
   readonly changelist: Changelist;
+  readonly cache: MetadataCache;
   readonly #o: RepositoryOptions;
   readonly #now: () => Date;
   readonly #warn: Warn;
@@ -103,6 +105,7 @@ export class Repository {
     this.#o = o;
     this.#now = o.now ?? (() => new Date());
     this.#warn = o.warn ?? (() => {});
+    this.cache = o.cache ?? new FileMetadataCache(o.trustDir, o.gun);
     this.changelist = o.changelist ?? new FileChangelist(changelistDir(o.trustDir, o.gun), { now: this.#now });
   }
 
@@ -171,7 +174,7 @@ export class Repository {
    * @throws see initializeRepo
    */
   async initialize(o: InitializeOptions = {}): Promise<InitializeResult> {
-    return initializeRepo({ gun: this.gun, now: this.#now(), ring: new KeyRing(this.#o.keys), remote: this.#o.remote, cache: this.#o.cache }, o);
+    return initializeRepo({ gun: this.gun, now: this.#now(), ring: new KeyRing(this.#o.keys), remote: this.#o.remote, cache: this.cache }, o);
   }
 
   /**
@@ -202,11 +205,11 @@ export class Repository {
     } catch (err) {
       if (!isRepositoryMissing(err)) throw err;
       initialPublish = true;
-      const cached = await loadFromCache(this.#o.cache, { gun: this.gun, now, ...(this.#o.trustPinning === undefined ? {} : { pinning: this.#o.trustPinning }) });
+      const cached = await loadFromCache(this.cache, { gun: this.gun, now, ...(this.#o.trustPinning === undefined ? {} : { pinning: this.#o.trustPinning }) });
       if (cached !== null) {
         repo = cached;
       } else {
-        initialized = await initializeRepo({ gun: this.gun, now, ring, remote: this.#o.remote, cache: this.#o.cache });
+        initialized = await initializeRepo({ gun: this.gun, now, ring, remote: this.#o.remote, cache: this.cache });
         repo = initialized.repo;
       }
     }

@@ -4,13 +4,13 @@ import { encodeUtf8 } from '../canonical/index.ts';
 import { canonicalKeyId, generatePrivateKey, signMessage, tufKeyId } from '../crypto/index.ts';
 import type { TufKey } from '../crypto/types.ts';
 import { PassphraseError } from '../errors/index.ts';
-import { RepoBuilder, parseGoTime } from '../tuf/index.ts';
+import { RepoBuilder } from '../tuf/index.ts';
 import { MemoryKeyStore } from '../../test/client-write/support.ts';
 import { TestRepo } from '../../test/support/tuf-repo.ts';
 import { signForPublish } from './publish.ts';
 import { InsufficientSignaturesError } from './repo-errors.ts';
 import { EditableRepo } from './repo-state.ts';
-import { isNearExpiry, KeyRing, signPayload, signWithRoles } from './sign.ts';
+import { KeyRing, signPayload, signWithRoles } from './sign.ts';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const MSG = encodeUtf8('{"_type":"Targets"}');
@@ -84,11 +84,6 @@ describe('signPayload (notary signed.Sign)', () => {
 });
 
 describe('root re-signing window (spec §10.4 step 3)', () => {
-  it('isNearExpiry: before now + 6 calendar months', () => {
-    assert.equal(isNearExpiry(parseGoTime('2026-08-31T12:00:00Z'), NOW), true);
-    assert.equal(isNearExpiry(parseGoTime('2026-09-01T12:00:00Z'), NOW), false);
-  });
-
   async function editable(rootExpires: string): Promise<{ repo: EditableRepo; ring: KeyRing }> {
     const t = TestRepo.create({ gun: 'example.com/sign', now: NOW });
     t.sign('root', { mutate: (s) => (s['expires'] = rootExpires) });

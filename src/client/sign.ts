@@ -17,7 +17,7 @@ import { canonicalKeyId, generatePrivateKey, signMessage, verifySignature } from
 import type { PrivateKey, SignatureEntry, TufKey } from '../crypto/types.ts';
 import { KeyNotFoundError } from '../errors/index.ts';
 import type { ClientKeyStore } from '../keystore/client-types.ts';
-import type { BaseRole, GoTime } from '../tuf/index.ts';
+import type { BaseRole } from '../tuf/index.ts';
 import { InsufficientSignaturesError } from './repo-errors.ts';
 
 interface HeldKey {
@@ -167,11 +167,4 @@ function safeCanonicalId(key: TufKey): string {
   } catch {
     return '';
   }
-}
-
-/** notary's nearExpiry: expires before now + 6 calendar months (root is then re-signed on publish). */
-export function isNearExpiry(expires: GoTime, now: Date): boolean {
-  const limit = new Date(now.getTime());
-  limit.setUTCMonth(limit.getUTCMonth() + 6);
-  return expires.unixMs < limit.getTime();
 }

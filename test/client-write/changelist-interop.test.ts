@@ -11,10 +11,10 @@ import { fromBase64, sha256 } from '../../src/canonical/index.ts';
 import { canonicalKeyId, certificateToTufKey, keyFromJSON } from '../../src/crypto/index.ts';
 import { changelistDir, encodeChange, FileChangelist } from '../../src/client/changelist.ts';
 import { decodeDelegationData, decodeTargetData } from '../../src/client/changelist-data.ts';
-import { Repository } from '../../src/client/repo.ts';
 import { NotaryCli, parseTable } from '../support/notary-cli.ts';
 import { makeDelegationKey, removeDir, tempDir } from '../support/pki.ts';
-import { InProcessRemote, MapCache, MemoryKeyStore, simpleUpdate } from './support.ts';
+import { MemoryMetadataCache } from '../../src/client/cache.ts';
+import { InProcessRemote, MemoryKeyStore, testRepository } from './support.ts';
 
 const GUN = 'example.com/interop/changes';
 let dir = '';
@@ -85,14 +85,7 @@ describe('changelist interop with the notary CLI (spec §9.4)', { timeout: 120_0
     const home = join(dir, 'vouch-stages');
     const cli = offlineNotary(home);
     const remote = new InProcessRemote(GUN, () => new Date());
-    const repo = new Repository({
-      gun: GUN,
-      trustDir: cli.trustDir,
-      remote,
-      keys: new MemoryKeyStore(),
-      cache: new MapCache(),
-      update: () => simpleUpdate(remote, GUN, new Date()),
-    });
+    const repo = testRepository({ gun: GUN, trustDir: cli.trustDir, remote, keys: new MemoryKeyStore(), cache: new MemoryMetadataCache(), now: () => new Date() });
     const alicePub = keyFromJSON({ keytype: 'ecdsa', keyval: { private: null, public: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEHzxVMpO6qVZ/Y9Yqrqlaji5i2aD1PeG995/4cFVtmeoofUaab0i1gboML7a4KWVxZgUZu2i12JQTMWZE6K5Vtg==' } });
     await repo.addTarget({ name: 'v1', length: 11, hashes: new Map([['sha256', fromBase64('uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=')]]) });
     await repo.addDelegation('targets/releases', [alicePub], ['']);

@@ -11,7 +11,8 @@ import { parseJson, sha256 } from '../../src/canonical/index.ts';
 import { canonicalKeyId, certificateToTufKey, generatePrivateKey, generateRootCertificate, tufKeyId } from '../../src/crypto/index.ts';
 import type { PrivateKey } from '../../src/crypto/types.ts';
 import { Repository } from '../../src/client/repo.ts';
-import { InProcessRemote, MapCache, MemoryKeyStore, simpleUpdate } from './support.ts';
+import { MemoryMetadataCache } from '../../src/client/cache.ts';
+import { InProcessRemote, MemoryKeyStore, freshRead, testRepository } from './support.ts';
 
 const START = new Date('2026-03-01T12:00:00Z');
 const dirs: string[] = [];
@@ -43,16 +44,7 @@ async function setup(): Promise<Env> {
   const remote = new InProcessRemote(gun, now);
   const keys = new MemoryKeyStore();
   const warnings: string[] = [];
-  const repo = new Repository({
-    gun,
-    trustDir,
-    remote,
-    keys,
-    cache: new MapCache(),
-    now,
-    update: () => simpleUpdate(remote, gun, now()),
-    warn: (m) => warnings.push(m),
-  });
+  const repo = testRepository({ gun, trustDir, remote, keys, cache: new MemoryMetadataCache(), now, warn: (m) => warnings.push(m) });
   await repo.initialize();
   await repo.publish();
   return { clock, repo, remote, keys, gun, warnings };
@@ -130,7 +122,7 @@ describe('delegation changes (spec §4.3, §9.4)', () => {
     const out = await e.repo.publish();
     assert.deepEqual([...out.files.keys()], ['targets/releases', 'targets/releases/qa', 'snapshot']);
     assert.equal(signed(out.files.get('targets/releases'))['version'], 1);
-    const remote = await simpleUpdate(e.remote, e.gun, START);
+    const remote = await freshRead(e.remote, e.gun, START);
     assert.ok(remote.targets.get('targets/releases/qa')!.signed.targets.has('app/qa/t1'));
   });
 
@@ -145,7 +137,7 @@ describe('delegation changes (spec §4.3, §9.4)', () => {
     out = await e.repo.publish();
     assert.deepEqual(signed(out.files.get('targets'))['delegations'], { keys: {}, roles: [] });
     assert.deepEqual(Object.keys(signed(out.files.get('snapshot'))['meta']).sort(), ['root', 'targets']);
-    const remote = await simpleUpdate(e.remote, e.gun, START);
+    const remote = await freshRead(e.remote, e.gun, START);
     assert.deepEqual([...remote.targets.keys()], ['targets']);
   });
 
@@ -187,13 +179,13 @@ describe('delegation changes (spec §4.3, §9.4)', () => {
     await e.repo.witness(['targets']);
     await e.repo.publish();
     e.clock.now = new Date(START.getTime() + 1100 * day); // targets/releases expired (1095 days)
-    const before = await simpleUpdate(e.remote, e.gun, e.clock.now);
+    const before = await freshRead(e.remote, e.gun, e.clock.now);
     assert.match(before.invalidRoles.get('targets/releases') ?? '', /targets\/releases expired at/);
     await e.repo.witness(['targets/releases']);
     const out = await e.repo.publish();
     assert.deepEqual([...out.files.keys()], ['targets/releases', 'snapshot']);
     assert.equal(signed(out.files.get('targets/releases'))['version'], 2);
-    const repaired = await simpleUpdate(e.remote, e.gun, e.clock.now);
+    const repaired = await freshRead(e.remote, e.gun, e.clock.now);
     assert.ok(repaired.targets.get('targets/releases')!.signed.targets.has('t1'));
   });
 });

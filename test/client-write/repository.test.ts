@@ -12,7 +12,8 @@ import { canonicalKeyId, generatePrivateKey, parseCertificateChain, tufKeyId } f
 import { DownloadError } from '../../src/errors/index.ts';
 import { Repository } from '../../src/client/repo.ts';
 import { NoSigningKeysError, TargetsNotAddedError } from '../../src/client/repo-errors.ts';
-import { InProcessRemote, MapCache, MemoryKeyStore, simpleUpdate } from './support.ts';
+import { MemoryMetadataCache } from '../../src/client/cache.ts';
+import { InProcessRemote, MemoryKeyStore, freshRead, testRepository } from './support.ts';
 
 const START = new Date('2026-03-01T12:00:00Z');
 const enc = new TextEncoder();
@@ -36,6 +37,12 @@ function goBytes(bytes: Uint8Array): Uint8Array {
   );
 }
 
+async function snapshotOf(cache: MemoryMetadataCache): Promise<Map<string, Uint8Array | null>> {
+  const out = new Map<string, Uint8Array | null>();
+  for (const role of cache.roles()) out.set(role, await cache.get(role));
+  return out;
+}
+
 function hashes(content: string): Map<string, Uint8Array> {
   return new Map([['sha256', sha256(enc.encode(content))]]);
 }
@@ -45,7 +52,7 @@ interface Env {
   clock: { now: Date };
   remote: InProcessRemote;
   keys: MemoryKeyStore;
-  cache: MapCache;
+  cache: MemoryMetadataCache;
   repo: Repository;
   trustDir: string;
 }
@@ -57,8 +64,8 @@ async function setup(gun = 'example.com/write/app', shared?: { remote?: InProces
   const now = (): Date => clock.now;
   const remote = shared?.remote?.forGun(gun) ?? new InProcessRemote(gun, now);
   const keys = shared?.keys ?? new MemoryKeyStore();
-  const cache = new MapCache();
-  const repo = new Repository({ gun, trustDir, remote, keys, cache, now, update: () => simpleUpdate(remote, gun, now()) });
+  const cache = new MemoryMetadataCache();
+  const repo = testRepository({ gun, trustDir, remote, keys, cache, now });
   return { gun, clock, remote, keys, cache, repo, trustDir };
 }
 
@@ -70,9 +77,9 @@ describe('initialize (spec §3.1, §4, §11 init)', () => {
     assert.deepEqual([...e.keys.roles().values()].sort(), ['root', 'snapshot', 'targets']);
     const [rootId] = r.rootKeyIds;
     assert.equal(e.keys.keys.get(rootId as string)?.gun, '');
-    assert.deepEqual([...e.cache.files.keys()].sort(), ['root', 'snapshot', 'targets']);
+    assert.deepEqual(e.cache.roles(), ['root', 'snapshot', 'targets']);
 
-    const root = doc(e.cache.files.get('root')).signed;
+    const root = doc((await e.cache.get('root'))).signed;
     assert.equal(root['version'], 1);
     assert.equal(root['expires'], '2036-02-27T12:00:00Z'); // now + 3650 days
     assert.deepEqual(Object.keys(root['roles']).sort(), ['root', 'snapshot', 'targets', 'timestamp']);
@@ -85,12 +92,15 @@ describe('initialize (spec §3.1, §4, §11 init)', () => {
     const tsKey = await e.remote.getKey('timestamp');
     assert.deepEqual(root['roles']['timestamp']['keyids'], [tufKeyId(tsKey)]);
 
-    const targets = doc(e.cache.files.get('targets')).signed;
+    const targets = doc((await e.cache.get('targets'))).signed;
     assert.deepEqual(targets, { _type: 'Targets', delegations: { keys: {}, roles: [] }, expires: '2029-02-28T12:00:00Z', targets: {}, version: 1 });
-    const snapshot = doc(e.cache.files.get('snapshot')).signed;
+    const snapshot = doc((await e.cache.get('snapshot'))).signed;
     assert.equal(snapshot['version'], 1);
     assert.deepEqual(Object.keys(snapshot['meta']).sort(), ['root', 'targets']);
-    for (const role of ['root', 'targets', 'snapshot']) assert.deepEqual(goBytes(e.cache.files.get(role)!), e.cache.files.get(role));
+    for (const role of ['root', 'targets', 'snapshot']) {
+      const bytes = (await e.cache.get(role))!;
+      assert.deepEqual(goBytes(bytes), bytes);
+    }
 
     const again = await e.repo.initialize();
     assert.equal(again.createdRootKey, false);
@@ -100,9 +110,9 @@ describe('initialize (spec §3.1, §4, §11 init)', () => {
   it('leaves the snapshot to the server when asked, and refuses other server-managed roles', async () => {
     const e = await setup();
     await e.repo.initialize({ serverManagedRoles: ['snapshot'] });
-    assert.deepEqual([...e.cache.files.keys()].sort(), ['root', 'targets']);
+    assert.deepEqual(e.cache.roles(), ['root', 'targets']);
     assert.deepEqual([...e.keys.roles().values()].sort(), ['root', 'targets']);
-    const root = doc(e.cache.files.get('root')).signed;
+    const root = doc((await e.cache.get('root'))).signed;
     assert.deepEqual(root['roles']['snapshot']['keyids'], [tufKeyId(await e.remote.getKey('snapshot'))]);
     await assert.rejects(e.repo.initialize({ serverManagedRoles: ['targets'] }), /notary does not permit the server managing the targets key/);
   });
@@ -110,12 +120,12 @@ describe('initialize (spec §3.1, §4, §11 init)', () => {
   it('uses a given root certificate only when its private key is held', async () => {
     const e = await setup();
     const first = await e.repo.initialize();
-    const rootDoc = doc(e.cache.files.get('root')).signed;
+    const rootDoc = doc((await e.cache.get('root'))).signed;
     const rootKey = rootDoc['keys'][rootDoc['roles']['root']['keyids'][0]];
     const pem = new TextDecoder().decode(fromBase64(rootKey['keyval']['public']));
     const again = await e.repo.initialize({ rootCertPem: pem });
     assert.deepEqual(again.rootKeyIds, first.rootKeyIds);
-    assert.equal(doc(e.cache.files.get('root')).signed['roles']['root']['keyids'][0], rootDoc['roles']['root']['keyids'][0]);
+    assert.equal(doc((await e.cache.get('root'))).signed['roles']['root']['keyids'][0], rootDoc['roles']['root']['keyids'][0]);
     const other = await setup();
     await assert.rejects(other.repo.initialize({ rootCertPem: pem }), /cannot find matching private key id/);
   });
@@ -125,7 +135,7 @@ describe('publish (spec §10.4, Appendix B)', () => {
   it('first publish sends the cached root v1 unchanged, targets v2 and snapshot v2', async () => {
     const e = await setup();
     await e.repo.initialize();
-    const cachedRoot = e.cache.files.get('root');
+    const cachedRoot = (await e.cache.get('root'));
     await e.repo.addTarget({ name: 'v1', length: 11, hashes: hashes('hello world') });
     const out = await e.repo.publish();
     assert.equal(out.initialPublish, true);
@@ -136,10 +146,10 @@ describe('publish (spec §10.4, Appendix B)', () => {
     assert.equal(doc(out.files.get('snapshot')).signed['version'], 2);
     for (const bytes of out.files.values()) assert.deepEqual(goBytes(bytes), bytes);
     assert.deepEqual(await e.repo.changelist.list(), []);
-    const remote = await simpleUpdate(e.remote, e.gun, START);
+    const remote = await freshRead(e.remote, e.gun, START);
     assert.deepEqual([...remote.targets.get('targets')!.signed.targets.keys()], ['v1']);
     assert.equal(remote.timestamp.signed.version, 1);
-    assert.deepEqual(e.cache.files.get('root'), cachedRoot, 'a publish does not write the cache');
+    assert.deepEqual((await e.cache.get('root')), cachedRoot, 'a publish does not write the cache');
   });
 
   it('initialises on the spot when nothing exists locally or remotely', async () => {
@@ -152,7 +162,7 @@ describe('publish (spec §10.4, Appendix B)', () => {
       [...out.files].map(([r, b]) => [r, doc(b).signed['version']]),
       [['root', 1], ['targets', 2], ['snapshot', 2]],
     );
-    assert.ok((await simpleUpdate(e.remote, e.gun, START)).targets.get('targets')!.signed.targets.has('v1'));
+    assert.ok((await freshRead(e.remote, e.gun, START)).targets.get('targets')!.signed.targets.has('v1'));
   });
 
   it('with a server-managed snapshot sends root and targets only', async () => {
@@ -161,7 +171,7 @@ describe('publish (spec §10.4, Appendix B)', () => {
     await e.repo.addTarget({ name: 'v1', length: 3, hashes: hashes('abc') });
     const out = await e.repo.publish();
     assert.deepEqual([...out.files.keys()], ['root', 'targets']);
-    const remote = await simpleUpdate(e.remote, e.gun, START);
+    const remote = await freshRead(e.remote, e.gun, START);
     assert.equal(remote.snapshot.signed.version, 1);
     assert.ok(remote.targets.get('targets')!.signed.targets.has('v1'));
   });
@@ -190,11 +200,11 @@ describe('publish (spec §10.4, Appendix B)', () => {
     const e = await setup();
     await e.repo.initialize();
     await e.repo.addTarget({ name: 'v1', length: 3, hashes: hashes('abc') });
-    const cacheBefore = new Map(e.cache.files);
+    const cacheBefore = await snapshotOf(e.cache);
     e.remote.failNextPublish = new DownloadError('unable to reach trust server at this time: 503.', 503);
     await assert.rejects(e.repo.publish(), /503/);
     assert.equal((await e.repo.changelist.list()).length, 1);
-    assert.deepEqual(e.cache.files, cacheBefore);
+    assert.deepEqual(await snapshotOf(e.cache), cacheBefore);
     assert.equal(await e.remote.current('root'), null);
     await e.repo.publish();
     assert.deepEqual(await e.repo.changelist.list(), []);
@@ -221,7 +231,7 @@ describe('targets in delegations (spec §10.4 step 2)', () => {
     assert.equal(rel.signed['version'], 1);
     assert.deepEqual(rel.signatures.map((s) => s['keyid']), [tufKeyId(alice.publicKey)]);
     assert.deepEqual(rel.signed['delegations'], { keys: {}, roles: [] });
-    const remote = await simpleUpdate(e.remote, e.gun, START);
+    const remote = await freshRead(e.remote, e.gun, START);
     assert.ok(remote.targets.get('targets/releases')!.signed.targets.has('rel1'));
   });
 
@@ -277,8 +287,8 @@ describe('delete (spec §11 delete)', () => {
   it('a cached root that does not verify stops a first publish before anything is sent', async () => {
     const e = await setup();
     await e.repo.initialize();
-    const root = e.cache.files.get('root')!;
-    e.cache.files.set('root', root.map((b, i) => (i === root.length - 10 ? b ^ 1 : b)));
+    const root = (await e.cache.get('root'))!;
+    await e.cache.set('root', root.map((b, i) => (i === root.length - 10 ? b ^ 1 : b)));
     await assert.rejects(e.repo.publish());
     assert.equal(e.remote.published.length, 0);
   });

@@ -13,7 +13,8 @@ import { canonicalKeyId, generatePrivateKey, tufKeyId } from '../../src/crypto/i
 import { Repository } from '../../src/client/repo.ts';
 import { InsufficientSignaturesError, InvalidLocalRoleError, InvalidRemoteRoleError } from '../../src/client/repo-errors.ts';
 import { RepoBuilder, Root, Envelope } from '../../src/tuf/index.ts';
-import { InProcessRemote, MapCache, MemoryKeyStore, simpleUpdate } from './support.ts';
+import { MemoryMetadataCache } from '../../src/client/cache.ts';
+import { InProcessRemote, MemoryKeyStore, freshRead, testRepository } from './support.ts';
 
 const START = new Date('2026-03-01T12:00:00Z');
 const dirs: string[] = [];
@@ -38,7 +39,7 @@ async function published(): Promise<{ repo: Repository; remote: InProcessRemote;
   const now = (): Date => START;
   const remote = new InProcessRemote(gun, now);
   const keys = new MemoryKeyStore();
-  const repo = new Repository({ gun, trustDir, remote, keys, cache: new MapCache(), now, update: () => simpleUpdate(remote, gun, now()) });
+  const repo = testRepository({ gun, trustDir, remote, keys, cache: new MemoryMetadataCache(), now });
   await repo.initialize();
   await repo.addTarget({ name: 'v1', length: 1, hashes: new Map([['sha256', sha256(new Uint8Array([1]))]]) });
   await repo.publish();
@@ -65,7 +66,7 @@ describe('key rotate (spec §11)', () => {
     assert.deepEqual(sigIds(out.files.get('targets')), [newId]);
     assert.equal(signed(out.files.get('targets'))['version'], 3);
     assert.equal((await repo.changelist.list()).length, 1, 'staged changes stay staged');
-    const after = await simpleUpdate(remote, gun, START);
+    const after = await freshRead(remote, gun, START);
     assert.deepEqual([...after.targets.get('targets')!.signed.targets.keys()], ['v1']);
   });
 
@@ -115,7 +116,7 @@ describe('key rotate (spec §11)', () => {
     const out = await repo.rotateKey('snapshot', { serverManaged: true });
     assert.deepEqual([...out.files.keys()], ['root']);
     assert.deepEqual(idsWithRole(keys, 'snapshot'), [], `old snapshot key ${oldSnap} removed`);
-    const after = await simpleUpdate(remote, gun, START);
+    const after = await freshRead(remote, gun, START);
     const snapKey = after.root.signed.baseRole('snapshot');
     assert.deepEqual([...snapKey.keys.keys()], [tufKeyId(await remote.getKey('snapshot'))]);
     assert.equal(after.snapshot.signed.version, 3);
@@ -129,7 +130,7 @@ describe('key rotate (spec §11)', () => {
     const { repo, remote, gun } = await published();
     const out = await repo.rotateKey('timestamp', { serverManaged: true });
     assert.deepEqual([...out.files.keys()], ['root', 'snapshot']);
-    const after = await simpleUpdate(remote, gun, START);
+    const after = await freshRead(remote, gun, START);
     assert.equal(after.timestamp.signed.version, 2);
     assert.deepEqual(signed(out.files.get('root'))['roles']['timestamp']['keyids'], [...after.root.signed.baseRole('timestamp').keys.keys()]);
   });

@@ -4,20 +4,21 @@
  * - `InProcessRemote`: a RemoteStore over vouch's own TufTrustService with memory storage and an
  *   in-process signer, so every publish goes through real push validation (spec §6.2) and the
  *   server signs timestamps (and snapshots when it holds the key);
- * - `simpleUpdate`: a minimal fetch-and-verify for write operations (root always fetched, then
- *   timestamp, snapshot, targets and delegations by checksum) built on src/tuf's RepoBuilder.
+ * - `testRepository`: a Repository updating through the real Updater; `freshRead`: what a new
+ *   client (empty cache) gets from the server.
  * Deterministic apart from key material; the clock is whatever the test passes.
  */
 import { canonicalKeyId } from '../../src/crypto/index.ts';
 import type { PrivateKey, TufKey } from '../../src/crypto/types.ts';
 import { KeyNotFoundError, NotFoundError } from '../../src/errors/index.ts';
-import { toHex } from '../../src/canonical/index.ts';
 import type { ClientKeyStore, KeyInfo } from '../../src/keystore/client-types.ts';
 import { LocalCryptoService } from '../../src/keystore/local-crypto-service.ts';
 import { MemoryKeyRecordStore, MemoryMetaStore } from '../../src/storage/index.ts';
 import { TufTrustService } from '../../src/server/tuf-service.ts';
-import { RepoBuilder, isDelegationName, type Metadata, type Targets } from '../../src/tuf/index.ts';
+import { MemoryMetadataCache } from '../../src/client/cache.ts';
+import { Repository } from '../../src/client/repo.ts';
 import type { MetadataCache, RemoteStore, TrustedRepo } from '../../src/client/types.ts';
+import { Updater, loadTrustedRepo } from '../../src/client/updater.ts';
 
 export class MemoryKeyStore implements ClientKeyStore {
   readonly keys = new Map<string, { key: PrivateKey; role: string; gun: string }>();
@@ -126,54 +127,26 @@ export class InProcessRemote implements RemoteStore {
   }
 }
 
-const MAX = 100 << 20;
-
 /**
- * Fetch and verify the whole repository from scratch, TOFU (no cache): what a write operation
- * needs from the updater. A 404 on root becomes RemoteNotFound('root').
+ * What a fresh client sees: a full update with an empty cache (TOFU) through the updater.
+ * @throws like Updater.update
  */
-export async function simpleUpdate(remote: RemoteStore, gun: string, now: Date): Promise<TrustedRepo> {
-  const b = new RepoBuilder({ gun, now });
-  b.loadRoot(await remote.getMeta('root', MAX));
-  b.loadTimestamp(await remote.getMeta('timestamp', 1 << 20));
-  const ts = b.timestamp?.signed.meta.get('snapshot');
-  b.loadSnapshot(await remote.getMeta('snapshot', ts?.length ?? MAX, { checksum: toHex(ts?.hashes.get('sha256') ?? new Uint8Array()) }));
-  const snapshot = b.snapshot!.signed;
-  const invalid = new Map<string, string>();
-  const queue = ['targets'];
-  while (queue.length > 0) {
-    const role = queue.shift() as string;
-    const meta = snapshot.meta.get(role);
-    if (meta === undefined) continue;
-    const bytes = await remote.getMeta(role, meta.length, { checksum: toHex(meta.hashes.get('sha256') ?? new Uint8Array()) });
-    try {
-      b.loadTargets(role, bytes);
-    } catch (err) {
-      if (role === 'targets') throw err;
-      invalid.set(role, (err as Error).message);
-      continue;
-    }
-    const children = b.targets(role)!.signed.delegations.roles.map((r) => r.name).filter(isDelegationName);
-    queue.unshift(...children);
-  }
-  const targets = new Map<string, Metadata<Targets>>();
-  for (const role of b.targetsRoles()) targets.set(role, b.targets(role)!);
-  return { gun, root: b.root!, timestamp: b.timestamp!, snapshot: b.snapshot!, targets, invalidRoles: invalid };
+export function freshRead(remote: RemoteStore, gun: string, now: Date): Promise<TrustedRepo> {
+  return loadTrustedRepo({ gun, remote, cache: new MemoryMetadataCache(), now: () => now });
 }
 
-/** A MetadataCache in a Map (roles as keys). */
-export class MapCache implements MetadataCache {
-  readonly files = new Map<string, Uint8Array>();
-  async get(role: string): Promise<Uint8Array | null> {
-    return this.files.get(role) ?? null;
-  }
-  async set(role: string, data: Uint8Array): Promise<void> {
-    this.files.set(role, Uint8Array.from(data));
-  }
-  async remove(role: string): Promise<void> {
-    this.files.delete(role);
-  }
-  async removeAll(): Promise<void> {
-    this.files.clear();
-  }
+export interface TestRepositoryOptions {
+  readonly gun: string;
+  readonly trustDir: string;
+  readonly remote: RemoteStore;
+  readonly keys: ClientKeyStore;
+  readonly cache: MetadataCache;
+  readonly now: () => Date;
+  readonly warn?: (message: string) => void;
+}
+
+/** A Repository whose updates go through the real Updater over the same cache. */
+export function testRepository(o: TestRepositoryOptions): Repository {
+  const updater = new Updater({ gun: o.gun, remote: o.remote, cache: o.cache, now: o.now });
+  return new Repository({ ...o, update: (forWrite) => updater.update({ forWrite }) });
 }
