@@ -13,13 +13,16 @@ import { NotFoundError, VouchError } from '../errors/index.ts';
 import { Envelope, Metadata, RepoBuilder, Targets, type Snapshot, type TrustPinning } from '../tuf/index.ts';
 import type { MetadataCache, RemoteStore, TrustedRepo } from './types.ts';
 import { EditableRepo, targetsDraft, type TargetsDraft } from './repo-state.ts';
+import { RepositoryNotExistError } from './updater-errors.ts';
 
 /**
- * True for the updater's "the server has no trust data for this GUN" (notary's
- * ErrRepositoryNotExist: a 404 on `root`, `<v>.root` or `root.<sum>`), which makes a publish fall
- * back to the local cache. Other 404s (say, of the timestamp) are real failures.
+ * True for "the server has no trust data for this GUN": the updater's RepositoryNotExistError
+ * (notary's ErrRepositoryNotExist), or a bare 404 on `root`, `<v>.root` or `root.<sum>` from
+ * another update function. A publish then falls back to the local cache. Other 404s (say, of
+ * the timestamp) are real failures.
  */
 export function isRepositoryMissing(err: unknown): boolean {
+  if (err instanceof RepositoryNotExistError) return true;
   if (!(err instanceof NotFoundError) && !(err instanceof VouchError && err.code === 'NOT_FOUND')) return false;
   const resource = (err as { resource?: unknown }).resource;
   return typeof resource !== 'string' || /(^|\.)root(\.|$)/.test(resource);

@@ -56,8 +56,9 @@ export interface RepositoryOptions {
   /** The GUN's metadata cache; default the files under `<trust_dir>/tuf/<gun>/metadata`. */
   readonly cache?: MetadataCache;
   /**
-   * The updater: the verified remote repository; `forWrite` always fetches root.json. Must throw
-   * a NOT_FOUND error naming root when the server has no trust data for the GUN.
+   * The updater (e.g. `Updater.update({ forWrite })`): the verified remote repository;
+   * `forWrite` always fetches root.json. Throws RepositoryNotExistError when the server has no
+   * trust data for the GUN.
    */
   readonly update: (forWrite: boolean) => Promise<TrustedRepo>;
   /** Default: the system clock. */
