@@ -16,7 +16,7 @@ import { Updater } from '../../src/client/updater.ts';
 import { connectTrustServer } from '../../src/http/remote-store.ts';
 import { FileKeyStore, envPassphraseRetriever } from '../../src/keystore/index.ts';
 import { useTarget } from '../support/e2e.ts';
-import { PASSPHRASE, parseList, type NotaryCli } from '../support/notary-cli.ts';
+import { PASSPHRASE, parseList, parseTable, type NotaryCli } from '../support/notary-cli.ts';
 import { makeDelegationKey } from '../support/pki.ts';
 import { selectedTargets } from '../support/servers.ts';
 import { decodePublicKeyPem } from '../../src/keystore/index.ts';
@@ -103,15 +103,30 @@ for (const target of selectedTargets()) {
       const cli = await env.notary('stager');
       await cli.ok('init', '-p', gun);
       const repo = await vouch(cli.trustDir, gun);
+      const keyDir = await env.home('stage-keys');
+      const alice = await makeDelegationKey(keyDir, 'alice');
+      const bob = await makeDelegationKey(keyDir, 'bob');
+      const alicePub = decodePublicKeyPem(await readFile(alice.pubFile, 'utf8')).key;
       // vouch stages, notary publishes
       await repo.addTarget({ name: 'staged-by-vouch', ...meta('a') });
+      await repo.addDelegation('targets/alice', [alicePub], ['a/', 'shared/']);
       await cli.ok('publish', gun);
       // notary stages, vouch publishes
       const file = await env.file('b.txt', 'b');
       await cli.ok('add', gun, 'staged-by-notary', file);
+      await cli.ok('delegation', 'add', gun, 'targets/bob', bob.certFile, '--paths', 'b/');
+      await cli.ok('delegation', 'remove', gun, 'targets/alice', '--paths', 'shared/');
       await repo.publish();
       assert.equal((await cli.ok('status', gun)).stdout.trim(), `No unpublished changes for ${gun}`);
       assert.deepEqual((await list(cli, gun)).map((r) => r[0]), ['staged-by-notary', 'staged-by-vouch']);
+      const delegations = parseTable((await cli.ok('delegation', 'list', gun)).stdout).filter((r) => r[0]?.startsWith('targets/'));
+      assert.deepEqual(
+        delegations.map((r) => [r[0], r[1]]),
+        [
+          ['targets/alice', 'a/'],
+          ['targets/bob', 'b/'],
+        ],
+      );
     });
 
     it('key rotations by vouch are followed by notary (root rotation, server-managed snapshot)', async () => {
