@@ -212,7 +212,9 @@ export class TokenAuthenticator {
   learn(header: string | readonly string[] | undefined): boolean {
     const next = parseAuthChallenges(header).filter((c) => c.scheme === 'bearer' || c.scheme === 'basic');
     if (next.length === 0) return false;
-    const changed = JSON.stringify(next) !== JSON.stringify(this.#challenges);
+    // scope and error parameters vary per request; the challenge is its scheme, realm and service
+    const key = (cs: readonly AuthChallenge[]): string => JSON.stringify(cs.map((c) => [c.scheme, c.params['realm'], c.params['service']]));
+    const changed = key(next) !== key(this.#challenges);
     this.#challenges = next;
     if (changed) this.#tokens.clear();
     return changed;
@@ -300,6 +302,7 @@ export function parseTokenResponse(body: Uint8Array): { token: string; expiresIn
 export class AuthorizingFetcher implements Fetcher {
   readonly #base: Fetcher;
   readonly authenticator: TokenAuthenticator;
+  #anonymousFailed = false;
 
   constructor(base: Fetcher, authenticator: TokenAuthenticator) {
     this.#base = base;
@@ -308,7 +311,8 @@ export class AuthorizingFetcher implements Fetcher {
 
   async fetch(req: FetchRequest): Promise<FetchResponse> {
     const authn = this.authenticator;
-    const modes = authn.modes;
+    // once anonymous access proved insufficient, later requests go straight to credentials
+    const modes: readonly AuthMode[] = this.#anonymousFailed ? ['credentials'] : authn.modes;
     let last: FetchResponse | undefined;
     let lastError: unknown;
     for (const [i, mode] of modes.entries()) {
@@ -327,7 +331,10 @@ export class AuthorizingFetcher implements Fetcher {
         }
         const headers = authorization === undefined ? req.headers : { ...req.headers, Authorization: authorization };
         last = await this.#base.fetch(headers === undefined ? req : { ...req, headers });
-        if (last.status !== 401) return last;
+        if (last.status !== 401) {
+          if (i > 0) this.#anonymousFailed = true;
+          return last;
+        }
         const changed = authn.learn(last.headers['www-authenticate']);
         authn.forget(mode);
         // retry in the same mode only when the 401 taught us something new
