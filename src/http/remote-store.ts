@@ -157,16 +157,16 @@ export class OfflineRemoteStore implements LocatedRemoteStore {
   constructor(location = 'offline') {
     this.location = location;
   }
-  getMeta(): Promise<Uint8Array> {
+  getMeta(_role: string, _maxLength: number, _by?: { checksum?: string; version?: number }): Promise<Uint8Array> {
     return Promise.reject(new OfflineError());
   }
-  publish(): Promise<void> {
+  publish(_parts: ReadonlyMap<string, Uint8Array>): Promise<void> {
     return Promise.reject(new OfflineError());
   }
-  getKey(): Promise<TufKey> {
+  getKey(_role: 'snapshot' | 'timestamp'): Promise<TufKey> {
     return Promise.reject(new OfflineError());
   }
-  rotateKey(): Promise<TufKey> {
+  rotateKey(_role: 'snapshot' | 'timestamp'): Promise<TufKey> {
     return Promise.reject(new OfflineError());
   }
   deleteAll(): Promise<void> {
