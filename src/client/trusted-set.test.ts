@@ -343,6 +343,7 @@ describe('TrustedSet misuse and helpers', () => {
     assert.ok(e instanceof StateError);
     assert.equal(e.message, 'timestamp: version 3 is lower than current version 5');
     assert.equal((e as unknown as { role: string }).role, 'timestamp');
+    assert.equal((e as unknown as { notaryMessage: string }).notaryMessage, 'version 3 is lower than current version 5');
     assert.equal(attributeTo('targets', new Error('valid signatures did not meet threshold for targets')).message, 'valid signatures did not meet threshold for targets');
     assert.equal(attributeTo('targets', new Error('bad targets/a thing')).message, 'targets: bad targets/a thing');
   });

@@ -99,11 +99,16 @@ function namesRole(message: string, role: string): boolean {
 
 /**
  * Make an error name its role: prefix `<role>: ` unless the text already mentions it. The
- * error keeps its class, code and cause (callers test classes); `role` is set on it.
+ * error keeps its class, code and cause (callers test classes); `role` is set on it, and when
+ * the text changed, `notaryMessage` keeps notary's unprefixed text (for output that must match
+ * the notary CLI word for word).
  */
 export function attributeTo<E>(role: string, err: E): E {
   if (err instanceof Error) {
-    if (!namesRole(err.message, role)) err.message = `${role}: ${err.message}`;
+    if (!namesRole(err.message, role)) {
+      if (!Object.hasOwn(err, 'notaryMessage')) Object.defineProperty(err, 'notaryMessage', { value: err.message });
+      err.message = `${role}: ${err.message}`;
+    }
     if (!Object.hasOwn(err, 'role')) Object.defineProperty(err, 'role', { value: role, enumerable: true });
   }
   return err;
