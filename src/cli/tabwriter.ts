@@ -1,0 +1,91 @@
+/**
+ * Go's `text/tabwriter` as notary configures it (`tabwriter.NewWriter(w, 4, 4, 4, ' ', 0)`):
+ * minimum cell width 4, padding 4, spaces, left-aligned, no flags. Output is byte-identical to Go
+ * for the tables notary prints (spec §11), including its trailing spaces.
+ *
+ * The model (Go's): text is split into lines, and each line into cells terminated by `\t`; the
+ * text after the last tab of a line is a trailing cell that takes no part in alignment. A
+ * *column block* is a run of consecutive lines that all have a tab-terminated cell at column
+ * index i; the block's width is `max(minwidth, widest cell + padding)`, and the blocks of column
+ * i+1 are found inside the lines of each block of column i. Widths count Unicode code points,
+ * as Go's `utf8.RuneCount` does.
+ *
+ * Not here: Go's escape, HTML-filtering and right-alignment modes (notary uses none).
+ *
+ * @example
+ *   formatTabs('NAME\tSIZE\n----\t----\nv1\t11\n') // 'NAME    SIZE\n----    ----\nv1      11\n'
+ */
+
+export interface TabwriterOptions {
+  readonly minWidth: number;
+  readonly padding: number;
+}
+
+/** notary's settings (cmd/notary/prettyprint.go). */
+export const NOTARY_TABWRITER: TabwriterOptions = Object.freeze({ minWidth: 4, padding: 4 });
+
+function runeCount(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/**
+ * Align tab-separated text. Every line is expected to end with `\n` except possibly the last,
+ * whose text is written as is after its aligned cells (as Go's Flush does).
+ */
+export function formatTabs(text: string, o: TabwriterOptions = NOTARY_TABWRITER): string {
+  const rawLines = text.split('\n');
+  const endsWithNewline = rawLines[rawLines.length - 1] === '';
+  if (endsWithNewline) rawLines.pop();
+  const lines = rawLines.map((l) => l.split('\t'));
+  // Go's Flush drops an empty unterminated cell at the very end of unterminated text
+  const last = lines[lines.length - 1];
+  if (!endsWithNewline && last !== undefined && last.length > 1 && last[last.length - 1] === '') last.pop();
+  const widths: number[] = [];
+  let out = '';
+
+  const writeLines = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) {
+      const cells = lines[i] as string[];
+      cells.forEach((cell, j) => {
+        out += cell;
+        // the last cell of a line is not tab-terminated: it is never padded
+        if (j < cells.length - 1 && j < widths.length) out += ' '.repeat(Math.max(0, (widths[j] as number) - runeCount(cell)));
+      });
+      if (i + 1 < lines.length || endsWithNewline) out += '\n';
+    }
+  };
+
+  const format = (line0: number, line1: number): void => {
+    const column = widths.length;
+    let start = line0;
+    for (let cur = line0; cur < line1; cur++) {
+      if (column >= (lines[cur] as string[]).length - 1) continue;
+      // a block of lines with a tab-terminated cell in this column begins here
+      writeLines(start, cur);
+      let width = o.minWidth;
+      let end = cur;
+      for (; end < line1; end++) {
+        const cells = lines[end] as string[];
+        if (column >= cells.length - 1) break;
+        width = Math.max(width, runeCount(cells[column] as string) + o.padding);
+      }
+      widths.push(width);
+      format(cur, end);
+      widths.pop();
+      start = end;
+      cur = end - 1;
+    }
+    writeLines(start, line1);
+  };
+
+  format(0, lines.length);
+  return out;
+}
+
+/** A notary table: a header row, a row of dashes as long as each header (in bytes, as Go's `len`), then the rows. */
+export function formatTable(columns: readonly string[], rows: readonly (readonly string[])[], o: TabwriterOptions = NOTARY_TABWRITER): string {
+  const lines = [columns.join('\t'), columns.map((c) => '-'.repeat(Buffer.byteLength(c))).join('\t'), ...rows.map((r) => r.join('\t'))];
+  return formatTabs(lines.map((l) => l + '\n').join(''), o);
+}
