@@ -31,7 +31,7 @@
  *   const repo = await updater.update();
  *   getTargetByName(repo, 'v1');
  */
-import { DownloadError, NotFoundError, StateError } from '../errors/index.ts';
+import { DownloadError, NotFoundError, RepositoryError, StateError } from '../errors/index.ts';
 import { RootRotationError, type TrustPinning } from '../tuf/index.ts';
 import { resolveTrustPinning, type FirstContactInfo } from './pinning.ts';
 import {
@@ -260,7 +260,7 @@ export class Updater {
       const info = set.consistentInfo(role.name);
       if (!info.known) continue; // not in the snapshot: nothing to load
       if (loaded++ > this.config.maxDelegations) {
-        throw attributeTo(role.name, new RangeError(`more than ${this.config.maxDelegations} delegations`));
+        throw new RepositoryError('BAD_TARGETS', `${role.name}: more than ${this.config.maxDelegations} delegations to load`);
       }
       try {
         const cached = await reads.get(role.name);

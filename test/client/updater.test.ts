@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sha256Hex } from '../../src/canonical/index.ts';
+import { sha256, sha256Hex } from '../../src/canonical/index.ts';
 import { ExpiredMetadataError } from '../../src/errors/index.ts';
 import { MaliciousServerError, OfflineError } from '../../src/http/client-errors.ts';
 import { OfflineRemoteStore } from '../../src/http/remote-store.ts';
@@ -295,6 +295,35 @@ describe('§10.2 step 4: one retry with a root update', () => {
     await assert.rejects(w.updater({ config: { maxRootRotations: 2 } }).update(), withMessage(/^root: updating from version 1 to 5 needs more than the maximum of 2 root rotations$/));
     const repo = await w.updater().update();
     assert.equal(repo.root.signed.version, 5);
+  });
+});
+
+describe('§10.2 step 5: content checks', () => {
+  it('10.2.5 positive: a file exactly at its size limit is accepted', async () => {
+    const w = world();
+    const repo = await w.updater({ config: { maxTimestampLength: w.repo.bytes('timestamp').length } }).update();
+    assert.deepEqual(repo.timestamp.bytes, w.repo.bytes('timestamp'));
+  });
+
+  it('10.2.5 negative: one byte over the limit is refused; every listed hash must match (sha512 too)', async () => {
+    const w = await warmed();
+    const before = await w.cacheBytes();
+    await assert.rejects(w.updater({ config: { maxTimestampLength: w.repo.bytes('timestamp').length - 1 } }).update(), withMessage(/^timestamp: trust server returned a bad response\.$/));
+    // the snapshot lists the right sha256 but a wrong sha512 for a new targets file
+    w.repo.addTarget('targets', 'extra', 'x');
+    const targets = w.repo.sign('targets');
+    w.server.keep('targets', targets);
+    const snapshot = resign(w.repo.bytes('snapshot'), w.repo.keys('snapshot'), (s) => {
+      s['meta']['targets'] = { hashes: { sha256: Buffer.from(sha256(targets)).toString('base64'), sha512: Buffer.alloc(64).toString('base64') }, length: targets.length };
+      s['version'] = (s['version'] as number) + 1;
+    });
+    w.server.serve('snapshot', snapshot);
+    w.server.serve('timestamp', resign(w.repo.bytes('timestamp'), w.repo.keys('timestamp'), (s) => {
+      s['meta']['snapshot'] = { hashes: { sha256: Buffer.from(sha256(snapshot)).toString('base64') }, length: snapshot.length };
+      s['version'] = (s['version'] as number) + 1;
+    }));
+    await assert.rejects(w.updater().update(), (e) => e instanceof ChecksumMismatchError && /^sha512 checksum for targets did not match: expected 0{128}$/.test(e.message));
+    assert.deepEqual(await w.cacheBytes(), before);
   });
 });
 
