@@ -76,3 +76,32 @@ export {
 export { Repository, type PublishOutcome, type RepositoryOptions, type RotateKeyOptions } from './repo.ts';
 export { sameRole, signRoot, signSnapshot, signTargets } from './sign-roles.ts';
 export { KeyRing, signPayload, signWithRoles } from './sign.ts';
+
+// Read path (spec §10): the trusted set (rules, no I/O), the updater, the metadata cache,
+// target walks and trust pinning.
+export { TrustedSet, TooManyRootRotationsError, MAX_DOWNLOAD_SIZE, MAX_TIMESTAMP_SIZE, isNearExpiry, nearExpiryWarnings, type TrustedSetOptions } from './trusted-set.ts';
+export { Updater, UPDATER_DEFAULTS, loadTrustedRepo, type UpdaterConfig, type UpdaterOptions, type UpdateOptions } from './updater.ts';
+export { RepositoryNotExistError } from './updater-errors.ts';
+export { FileMetadataCache, MemoryMetadataCache, InvalidNameError, gunDir, metadataDir } from './cache.ts';
+export {
+  DOCKER_TARGET_ROLES,
+  NoSuchTargetError,
+  dockerDigest,
+  getDockerTarget,
+  getTargetByName,
+  listDockerTargets,
+  listTargets,
+  walkTargets,
+  type WalkRole,
+} from './walk.ts';
+export {
+  describeRootKeys,
+  pinnedCaFile,
+  pinnedCertIds,
+  pinningRuleFor,
+  resolveTrustPinning,
+  withCertPin,
+  type FirstContactInfo,
+  type PinningRule,
+  type TrustedRootKey,
+} from './pinning.ts';
