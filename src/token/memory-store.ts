@@ -13,14 +13,8 @@
 import { NotFoundError, StateError } from '../errors/index.ts';
 import { checkNamespace, checkUserName } from './names.ts';
 import { DEFAULT_SCRYPT_LOG_N, hashPassword, passwordMatches, verifyAgainstNothing } from './password.ts';
-import {
-  InvalidCredentialsError,
-  type AddUserOptions,
-  type NamespaceSettings,
-  type RefreshTokenRecord,
-  type TokenStore,
-  type User,
-} from './store.ts';
+import { InvalidCredentialsError } from './errors.ts';
+import type { AddUserOptions, NamespaceSettings, RefreshTokenRecord, TokenStore, User } from './store.ts';
 
 export interface TokenStoreOptions {
   /** scrypt cost as log2(N) for new hashes (default 15; tests use 10). */

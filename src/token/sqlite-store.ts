@@ -19,14 +19,8 @@ import { NotFoundError, StateError, StorageError, VouchError } from '../errors/i
 import type { TokenStoreOptions } from './memory-store.ts';
 import { checkNamespace, checkUserName } from './names.ts';
 import { DEFAULT_SCRYPT_LOG_N, hashPassword, passwordMatches, verifyAgainstNothing } from './password.ts';
-import {
-  InvalidCredentialsError,
-  type AddUserOptions,
-  type NamespaceSettings,
-  type RefreshTokenRecord,
-  type TokenStore,
-  type User,
-} from './store.ts';
+import { InvalidCredentialsError } from './errors.ts';
+import type { AddUserOptions, NamespaceSettings, RefreshTokenRecord, TokenStore, User } from './store.ts';
 
 interface Migration {
   readonly version: number;

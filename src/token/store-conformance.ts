@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NotFoundError, StateError } from '../errors/index.ts';
-import { InvalidCredentialsError, type TokenStore } from './store.ts';
+import { InvalidCredentialsError } from './errors.ts';
+import type { TokenStore } from './store.ts';
 
 export interface OpenedStore {
   readonly store: TokenStore;

@@ -20,7 +20,6 @@
  *   await store.setAnonymousPull('library', true);
  *   const user = await store.verify('alice', 's3cret');
  */
-import { VouchError } from '../errors/index.ts';
 
 export interface User {
   readonly name: string;
@@ -99,10 +98,3 @@ export interface NamespaceStore {
 }
 
 export interface TokenStore extends UserStore, NamespaceStore {}
-
-/** Unknown user or wrong password: the token endpoint answers 401. */
-export class InvalidCredentialsError extends VouchError {
-  constructor(message = 'incorrect username or password', options?: ErrorOptions) {
-    super('UNAUTHORIZED', message, options);
-  }
-}
