@@ -1,0 +1,63 @@
+/**
+ * Blob handlers: GET/HEAD (with a single byte range) and DELETE of `/v2/<name>/blobs/<digest>`.
+ * Bytes are streamed from the store with back-pressure; a blob is served only to repositories
+ * that link it (distribution's rule), so a digest alone does not reveal another repository's data.
+ */
+import { pipeline } from 'node:stream/promises';
+import { registryError } from '../errors.ts';
+import { parseDigest, type Digest } from '../names.ts';
+import { type Ctx, parseRangeHeader, reply } from './context.ts';
+
+export function requireDigest(raw: string): Digest {
+  const d = parseDigest(raw);
+  if (d === null) throw registryError('DIGEST_INVALID', 'invalid or unsupported digest', { detail: { digest: raw } });
+  return d;
+}
+
+export async function getBlob(ctx: Ctx): Promise<void> {
+  const { store } = ctx.deps;
+  const { name } = ctx.params;
+  const digest = requireDigest(ctx.params.digest);
+  if (!(await store.hasBlob(name, digest))) throw registryError('BLOB_UNKNOWN', undefined, { detail: { digest } });
+  const blob = await store.openBlob(digest);
+  if (blob === null) throw registryError('BLOB_UNKNOWN', undefined, { detail: { digest } });
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': digest,
+    ETag: `"${digest}"`,
+    'Cache-Control': 'max-age=31536000',
+    'Accept-Ranges': 'bytes',
+  };
+  const range = ctx.head ? null : parseRangeHeader(ctx.req.headers.range, blob.size);
+  if (range === 'unsatisfiable') {
+    await blob.close();
+    reply(ctx, 416, { ...headers, 'Content-Range': `bytes */${blob.size}` });
+    return;
+  }
+  if (ctx.head || blob.size === 0) {
+    await blob.close();
+    reply(ctx, 200, { ...headers, 'Content-Length': blob.size });
+    return;
+  }
+  const { res } = ctx;
+  if (range === null) {
+    res.writeHead(200, { ...headers, 'Content-Length': blob.size });
+  } else {
+    res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${blob.size}` });
+  }
+  const body = range === null ? blob.stream() : blob.stream(range.start, range.end);
+  try {
+    await pipeline(body, res);
+  } catch {
+    // The client went away (or the disk failed) mid-body: the socket is closed by pipeline and
+    // the client sees a short body, which it verifies against the digest anyway.
+  }
+}
+
+export async function deleteBlob(ctx: Ctx): Promise<void> {
+  const { store, deleteEnabled } = ctx.deps;
+  if (!deleteEnabled) throw registryError('UNSUPPORTED', 'deletion is disabled');
+  const digest = requireDigest(ctx.params.digest);
+  if (!(await store.unlinkBlob(ctx.params.name, digest))) throw registryError('BLOB_UNKNOWN', undefined, { detail: { digest } });
+  reply(ctx, 202, { 'Docker-Content-Digest': digest });
+}

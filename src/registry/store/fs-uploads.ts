@@ -1,0 +1,240 @@
+/**
+ * Upload sessions of the filesystem backend: bytes are appended to `uploads/<id>/data` while a
+ * sha256 runs over them, and a verified upload is renamed into `blobs/` in one step.
+ *
+ * The running hash is a cache held in this process, keyed by session and valid for a known
+ * offset; the data file is the truth. When the cache is missing (another process appended, the
+ * process restarted, the digest is sha512) the file is hashed again at commit, streaming.
+ *
+ * Not safe for use by two processes on one session at once; within a process, appends and the
+ * commit on one session are serialized (a concurrent one gets TOOMANYREQUESTS).
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { randomUUID, createHash, type Hash } from 'node:crypto';
+import { registryError } from '../errors.ts';
+import { digestAlgorithm, digestFromHash, type Digest, type DigestAlgorithm } from '../names.ts';
+import { rangeNotSatisfiable } from './common.ts';
+import type { FsPaths } from './fs-paths.ts';
+import { fileStat, isNotFound, readIfExists, writeAtomic } from './fs-util.ts';
+import type { AppendOptions, UploadSession } from './types.ts';
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Bytes gathered before one `writev`. */
+const WRITE_BATCH = 1 << 20;
+/** Hash states kept for sessions nobody finished (oldest dropped first; they are only a cache). */
+const MAX_CACHED_HASHES = 4096;
+
+interface HashState {
+  /** The hash covers bytes [0, offset). */
+  readonly offset: number;
+  readonly hash: Hash;
+}
+
+/** Stores verified upload bytes as a blob; provided by the store. */
+export type BlobCommitter = (dataFile: string, digest: Digest) => Promise<void>;
+
+export class FsUploads {
+  readonly #paths: FsPaths;
+  readonly #sync: boolean;
+  readonly #hashes = new Map<string, HashState>();
+  readonly #busy = new Set<string>();
+
+  constructor(paths: FsPaths, sync: boolean) {
+    this.#paths = paths;
+    this.#sync = sync;
+  }
+
+  async create(repo: string): Promise<UploadSession> {
+    const id = randomUUID();
+    const startedAt = new Date();
+    await mkdir(this.#paths.uploadDir(id), { recursive: true });
+    const fh = await open(this.#paths.uploadData(id), 'wx');
+    await fh.close();
+    await writeAtomic(this.#paths.tmpDir, this.#paths.uploadInfo(id), JSON.stringify({ repo, startedAt: startedAt.toISOString() }), false);
+    this.#remember(id, { offset: 0, hash: createHash('sha256') });
+    return { id, repo, size: 0, startedAt };
+  }
+
+  async get(repo: string, id: string): Promise<UploadSession | null> {
+    const s = await this.#read(id);
+    return s !== null && s.repo === repo ? s : null;
+  }
+
+  async list(): Promise<UploadSession[]> {
+    let ids: string[];
+    try {
+      ids = await readdir(this.#paths.uploadsDir);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+    const out: UploadSession[] = [];
+    for (const id of ids) {
+      const s = await this.#read(id);
+      if (s !== null) out.push(s);
+      // A directory without a readable info.json is a crash leftover: report it as ancient.
+      else if (SESSION_ID.test(id)) out.push({ id, repo: '', size: 0, startedAt: new Date(0) });
+    }
+    return out;
+  }
+
+  async append(repo: string, id: string, offset: number, source: AsyncIterable<Uint8Array>, opts: AppendOptions = {}): Promise<number> {
+    return this.#exclusive(id, async () => {
+      const session = await this.get(repo, id);
+      if (session === null) throw registryError('BLOB_UPLOAD_UNKNOWN');
+      if (offset !== session.size) throw rangeNotSatisfiable(session.size);
+      const cached = this.#hashes.get(id);
+      this.#hashes.delete(id);
+      const hash = cached !== undefined && cached.offset === offset ? cached.hash : offset === 0 ? createHash('sha256') : null;
+      const before = hash?.copy() ?? null;
+      const fh = await open(this.#paths.uploadData(id), 'r+');
+      try {
+        const end = await writeAll(fh, offset, source, hash, opts);
+        if (hash !== null) this.#remember(id, { offset: end, hash });
+        return end;
+      } catch (err) {
+        await fh.truncate(offset);
+        if (before !== null) this.#remember(id, { offset, hash: before });
+        throw err;
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
+  async commit(repo: string, id: string, digest: Digest, store: BlobCommitter): Promise<{ size: number }> {
+    return this.#exclusive(id, async () => {
+      const session = await this.get(repo, id);
+      if (session === null) throw registryError('BLOB_UPLOAD_UNKNOWN');
+      const data = this.#paths.uploadData(id);
+      const alg = digestAlgorithm(digest);
+      const cached = this.#hashes.get(id);
+      this.#hashes.delete(id);
+      const actual =
+        alg === 'sha256' && cached !== undefined && cached.offset === session.size ? digestFromHash('sha256', cached.hash) : await hashFile(data, alg);
+      if (actual !== digest) {
+        await this.#remove(id);
+        throw registryError('DIGEST_INVALID', 'provided digest did not match uploaded content', { detail: { digest, actual } });
+      }
+      if (this.#sync) {
+        const fh = await open(data, 'r');
+        try {
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      }
+      await store(data, digest);
+      await this.#remove(id);
+      return { size: session.size };
+    });
+  }
+
+  async cancel(repo: string, id: string): Promise<boolean> {
+    if ((await this.get(repo, id)) === null) return false;
+    return this.#exclusive(id, async () => {
+      await this.#remove(id);
+      return true;
+    });
+  }
+
+  /** Remove a session whatever its repository (gc). */
+  async purge(id: string): Promise<void> {
+    if (!SESSION_ID.test(id) || this.#busy.has(id)) return;
+    await this.#remove(id);
+  }
+
+  async #read(id: string): Promise<UploadSession | null> {
+    if (!SESSION_ID.test(id)) return null;
+    const info = await readIfExists(this.#paths.uploadInfo(id));
+    const data = await fileStat(this.#paths.uploadData(id));
+    if (info === null || data === null) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(info.toString('utf8'));
+    } catch {
+      return null;
+    }
+    const { repo, startedAt } = (parsed ?? {}) as { repo?: unknown; startedAt?: unknown };
+    if (typeof repo !== 'string' || typeof startedAt !== 'string') return null;
+    return { id, repo, size: data.size, startedAt: new Date(startedAt) };
+  }
+
+  async #remove(id: string): Promise<void> {
+    this.#hashes.delete(id);
+    await rm(this.#paths.uploadDir(id), { recursive: true, force: true });
+  }
+
+  #remember(id: string, state: HashState): void {
+    this.#hashes.set(id, state);
+    if (this.#hashes.size > MAX_CACHED_HASHES) {
+      const oldest = this.#hashes.keys().next().value;
+      if (oldest !== undefined) this.#hashes.delete(oldest);
+    }
+  }
+
+  async #exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    if (this.#busy.has(id)) {
+      throw registryError('TOOMANYREQUESTS', 'another request is using this upload session', { headers: { 'Retry-After': '1' } });
+    }
+    this.#busy.add(id);
+    try {
+      return await fn();
+    } finally {
+      this.#busy.delete(id);
+    }
+  }
+}
+
+/** Copy the source to `fh` at `offset` in batches, hashing as it goes; returns the end offset. */
+async function writeAll(fh: FileHandle, offset: number, source: AsyncIterable<Uint8Array>, hash: Hash | null, opts: AppendOptions): Promise<number> {
+  let pos = offset;
+  let received = 0;
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  const flush = async (): Promise<void> => {
+    let written = 0;
+    while (written < batchBytes) {
+      const r = await fh.writev(batch, pos + written);
+      written += r.bytesWritten;
+      if (written < batchBytes) batch = dropPrefix(batch, r.bytesWritten);
+    }
+    pos += batchBytes;
+    batch = [];
+    batchBytes = 0;
+  };
+  for await (const chunk of source) {
+    received += chunk.byteLength;
+    if (opts.expectedLength !== undefined && received > opts.expectedLength) throw registryError('SIZE_INVALID', 'more bytes than Content-Length');
+    if (opts.maxSize !== undefined && offset + received > opts.maxSize) throw registryError('SIZE_INVALID', 'upload exceeds the size limit', { status: 413 });
+    hash?.update(chunk);
+    batch.push(chunk);
+    batchBytes += chunk.byteLength;
+    if (batchBytes >= WRITE_BATCH) await flush();
+  }
+  if (batchBytes > 0) await flush();
+  if (opts.expectedLength !== undefined && received !== opts.expectedLength) throw registryError('SIZE_INVALID', 'fewer bytes than Content-Length');
+  return pos;
+}
+
+function dropPrefix(bufs: Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let skip = n;
+  for (const b of bufs) {
+    if (skip >= b.byteLength) {
+      skip -= b.byteLength;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}
+
+/** Hash a file by streaming it. */
+export async function hashFile(file: string, alg: DigestAlgorithm): Promise<Digest> {
+  const hash = createHash(alg);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return digestFromHash(alg, hash);
+}
