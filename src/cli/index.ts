@@ -1,0 +1,76 @@
+/**
+ * Public surface of src/cli: the `vouch` commands that replace the `notary` CLI (spec §11) —
+ * `init`, `add`, `addhash`, `remove`, `list`, `lookup`, `publish`, `status`, `reset`, `verify`,
+ * `delete`, `witness`, `key …`, `delegation …` with notary's global flags (`-c`, `-d`, `-s`,
+ * `--tlscacert`, `--tlscert`, `--tlskey`, `-D`, `-v`) — plus `vouch trust pin GUN KEYID`.
+ *
+ * Same words, tables and exit codes as notary 0.7 on a trust dir shared with notary and docker;
+ * every table command also takes `--output json` (shapes in tables.ts). Commands are thin:
+ * the work happens in src/client, src/keystore and src/http.
+ *
+ * @example
+ *   const program = new Command('vouch');
+ *   registerNotaryCommands(program);
+ *   await program.parseAsync(['-d', '/tmp/trust', 'key', 'list'], { from: 'user' });
+ */
+import type { Command } from 'commander';
+import { addGlobalOptions, buildCommand, type BuildOptions } from './command.ts';
+import { DELEGATION_COMMAND } from './cmd-delegation.ts';
+import { KEY_COMMAND } from './cmd-key.ts';
+import { READ_COMMANDS } from './cmd-read.ts';
+import { STAGE_COMMANDS } from './cmd-stage.ts';
+import { TRUST_PIN_COMMAND } from './cmd-trust-pin.ts';
+import { processIo, type CliIo } from './io.ts';
+import { GLOBAL_FLAGS } from './usage.ts';
+
+export type { CliIo } from './io.ts';
+export { loadClientConfig, type ClientConfig, type GlobalFlags } from './config.ts';
+export { addCertPin } from './config-pin.ts';
+export { formatTabs, formatTable } from './tabwriter.ts';
+
+export interface NotaryCommandDeps {
+  /** Standard streams, environment, working dir and clock; default the real process. */
+  readonly io?: CliIo;
+  /** Default: `process.exitCode = code`. */
+  readonly setExitCode?: (code: number) => void;
+}
+
+/** Every notary command, in notary's order of registration. */
+const TOP_LEVEL = [KEY_COMMAND, DELEGATION_COMMAND, ...STAGE_COMMANDS, ...READ_COMMANDS];
+
+/**
+ * Add the notary commands, the global flags and `trust pin` to `program`. An existing `trust`
+ * command (docker's trust commands) receives `pin`; otherwise a `trust` group is created.
+ */
+export function registerNotaryCommands(program: Command, deps: NotaryCommandDeps = {}): void {
+  let io: CliIo | undefined = deps.io;
+  const o: BuildOptions = {
+    io: () => (io ??= processIo()),
+    setExitCode: deps.setExitCode ?? ((code) => (process.exitCode = code)),
+  };
+  addGlobalOptions(program, GLOBAL_FLAGS);
+  for (const spec of TOP_LEVEL) program.addCommand(buildCommand(spec, [program.name()], o));
+  let trust = program.commands.find((c) => c.name() === 'trust');
+  if (trust === undefined) {
+    trust = program.command('trust').description('Docker Content Trust commands (vouch additions)');
+  }
+  trust.addCommand(buildCommand(TRUST_PIN_COMMAND, [program.name(), 'trust'], o));
+}
+
+/**
+ * Run one `vouch` notary command line in-process (tests, embedding): a fresh program with the
+ * notary commands; resolves to the exit code.
+ */
+export async function runNotaryCli(argv: readonly string[], deps: NotaryCommandDeps = {}): Promise<number> {
+  const { Command, CommanderError } = await import('commander');
+  let code = 0;
+  const program = new Command('vouch').exitOverride();
+  registerNotaryCommands(program, { ...deps, setExitCode: (c) => (code = c) });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return code;
+}

@@ -1,0 +1,155 @@
+/**
+ * One run of a notary command: the config (flags + file), the log, and the client objects built
+ * from them the way notary's `ConfigureRepo` / `getTransport` build them:
+ *
+ * - `remote(gun, access)`: ping the server (spec §7.4) with the TLS files of the config and
+ *   `NOTARY_AUTH` credentials; when the ping fails, log notary's two lines
+ *   (`could not reach <url>: …` at error, `continuing in offline mode` at info) and work
+ *   offline, so remote calls fail with `client is offline`;
+ * - `repository(gun, access)`: a `Repository` over the file key store, the GUN's metadata cache
+ *   and changelist, and an `Updater` whose first contact with a GUN is reported on standard error
+ *   (root key ID, certificate fingerprint, and the `vouch trust pin` command that pins it);
+ *   `access: 'offline'` builds it without touching the network (notary's offline commands);
+ * - passphrases come from `NOTARY_*` / `DOCKER_CONTENT_TRUST_*` variables or, on a terminal,
+ *   from notary's prompts on standard output; with neither, the retriever refuses at once.
+ *
+ * Not safe for concurrent use; one per command run.
+ */
+import { Repository, type TrustedRepo } from '../client/index.ts';
+import { FileMetadataCache } from '../client/cache.ts';
+import { resolveTrustPinning, type FirstContactInfo } from '../client/pinning.ts';
+import { Updater } from '../client/updater.ts';
+import { connectTrustServer, credentialsFromEnv, OfflineRemoteStore, type AccessLevel, type LocatedRemoteStore } from '../http/index.ts';
+import { createPassphraseRetriever, FileKeyStore, type PassphraseRetriever } from '../keystore/index.ts';
+import type { Invocation } from './command.ts';
+import { loadClientConfig, type ClientConfig } from './config.ts';
+import type { CliIo } from './io.ts';
+import { CliLogger } from './log.ts';
+
+export type Access = AccessLevel | 'offline';
+
+/** The lines printed on standard error when a GUN's root was trusted for the first time. */
+export function firstContactReport(info: FirstContactInfo): string {
+  const lines: string[] = [];
+  const how = info.trustedBy === 'tofu' ? 'trusted on first use' : info.trustedBy === 'certs' ? 'matches the pinned key' : 'chains to the pinned CA';
+  lines.push(`First contact with ${info.gun}: root (version ${info.rootVersion}) ${how}.`);
+  for (const k of info.keys) {
+    lines.push(`  root key ID:             ${k.keyId}`);
+    lines.push(`  certificate SHA-256:     ${k.certSha256}`);
+    lines.push(`  certificate CN, expires: ${k.commonName}, ${k.notAfter.toISOString()}`);
+  }
+  const first = info.keys[0];
+  if (info.trustedBy !== 'certs' && first !== undefined) {
+    lines.push(`To accept only this root on the next first contact (a new machine, a fresh trust dir), run:`);
+    lines.push(`  vouch trust pin ${info.gun} ${first.keyId}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export class Session {
+  readonly io: CliIo;
+  readonly config: ClientConfig;
+  readonly log: CliLogger;
+  #keys: FileKeyStore | undefined;
+  readonly #remotes = new Map<string, LocatedRemoteStore>();
+
+  private constructor(io: CliIo, config: ClientConfig, log: CliLogger) {
+    this.io = io;
+    this.config = config;
+    this.log = log;
+  }
+
+  /** Read the config for this invocation. @throws ConfigError (notary's texts) */
+  static async open(inv: Invocation): Promise<Session> {
+    const log = new CliLogger(inv.io.stderr, CliLogger.levelFor(inv.globals), inv.io.now);
+    const config = await loadClientConfig(inv.globals, { env: inv.io.env, cwd: inv.io.cwd });
+    for (const w of config.warnings) log.warn(w);
+    log.debug(`Using the following trust directory: ${config.trustDir}`);
+    return new Session(inv.io, config, log);
+  }
+
+  /** A fresh passphrase retriever (a prompting one caches what it read, so `key passwd` needs two). */
+  retriever(): PassphraseRetriever {
+    return createPassphraseRetriever({ env: this.io.env, input: this.io.stdin, output: this.io.stdout, isTTY: this.io.isTTY });
+  }
+
+  /** The key store under `<trust_dir>/private`. */
+  async keyStore(): Promise<FileKeyStore> {
+    if (this.#keys === undefined) {
+      try {
+        this.#keys = await FileKeyStore.open(this.config.trustDir, { retriever: this.retriever() });
+      } catch (err) {
+        throw new Error(`Failed to create private key store in directory: ${this.config.trustDir}`, { cause: err });
+      }
+    }
+    return this.#keys;
+  }
+
+  /** The trust server for `gun` (offline after a failed ping, or when `access` is offline). */
+  async remote(gun: string, access: Access): Promise<LocatedRemoteStore> {
+    const url = this.config.serverUrl;
+    if (access === 'offline') return new OfflineRemoteStore(hostOf(url));
+    const key = `${gun}\u0000${access}`;
+    const known = this.#remotes.get(key);
+    if (known !== undefined) return known;
+    const conn = await connectTrustServer({
+      serverUrl: url,
+      gun,
+      access,
+      tls: this.config.tls,
+      credentials: credentialsFromEnv(this.io.env as NodeJS.ProcessEnv),
+    });
+    if (!conn.online) {
+      this.log.error(conn.offlineReason ?? `could not reach ${url}`);
+      this.log.info('continuing in offline mode');
+    }
+    this.#remotes.set(key, conn.remote);
+    return conn.remote;
+  }
+
+  /** The updater's view of `gun` with notary's warnings and vouch's first-contact report. */
+  updater(gun: string, remote: LocatedRemoteStore): Updater {
+    return new Updater({
+      gun,
+      remote,
+      cache: new FileMetadataCache(this.config.trustDir, gun),
+      trustPinning: this.config.trustPinning(),
+      now: this.io.now,
+      location: remote.location,
+      onWarning: (m) => this.log.warn(m),
+      onFirstContact: (info) => this.io.stderr.write(firstContactReport(info)),
+    });
+  }
+
+  /** `gun` as the server has it, verified (notary's read commands). */
+  async trustedRepo(gun: string, access: Access = 'readOnly'): Promise<TrustedRepo> {
+    return this.updater(gun, await this.remote(gun, access)).update();
+  }
+
+  /** notary's repository object for `gun`. */
+  async repository(gun: string, access: Access): Promise<Repository> {
+    const remote = await this.remote(gun, access);
+    const keys = await this.keyStore();
+    const pinConfig = this.config.trustPinning();
+    const updater = this.updater(gun, remote);
+    return new Repository({
+      gun,
+      trustDir: this.config.trustDir,
+      remote,
+      keys,
+      cache: new FileMetadataCache(this.config.trustDir, gun),
+      update: (forWrite) => updater.update({ forWrite }),
+      now: this.io.now,
+      trustPinning: await resolveTrustPinning(pinConfig, gun),
+      warn: (m) => this.log.warn(m),
+    });
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
