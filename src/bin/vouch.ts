@@ -20,6 +20,7 @@ import { loadServerConfig, type LogLevel, type ServerConfig } from '../config/in
 import { startTrustServer, type RunningTrustServer, type TrustServiceFactory } from '../server/serve.ts';
 import { createTrustService } from './trust-service-factory.ts';
 import { defaultServerHints, prepareDefaultServer } from './default-server.ts';
+import { registerNotaryCommands } from '../cli/index.ts';
 
 /** notary-server's Go-style single-dash long flags, rewritten for commander. */
 const GO_FLAGS = ['config', 'logf', 'debug', 'version', 'bootstrap'];
@@ -99,6 +100,7 @@ export function buildProgram(deps: ServerCommandDeps = {}): Command {
       await runServer(o, deps);
     });
   program.version('vouch 0.1.0', '--version', 'print the version');
+  registerNotaryCommands(program);
   return program;
 }
 
