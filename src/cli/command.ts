@@ -58,6 +58,12 @@ function parseGoInt(value: string, flag: FlagSpec): number {
   return Number.parseInt(value, 10);
 }
 
+function rootOf(cmd: Command): Command {
+  let c = cmd;
+  while (c.parent !== null) c = c.parent;
+  return c;
+}
+
 /** commander's key for an option: the long name in camelCase (`all-paths` → `allPaths`). */
 function attributeName(long: string): string {
   return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -101,7 +107,7 @@ function toOption(f: FlagSpec): Option {
 }
 
 /** commander's parse error in pflag's words. */
-export function pflagMessage(commanderMessage: string): string {
+export function pflagMessage(commanderMessage: string, rawArgs: readonly string[] = []): string {
   const msg = commanderMessage.replace(/^error: /, '').trim();
   let m = /^option '[^']*' argument '[^']*' is invalid\. (.*)$/s.exec(msg);
   if (m !== null) return m[1] as string;
@@ -110,7 +116,10 @@ export function pflagMessage(commanderMessage: string): string {
   m = /^unknown option '(--[^']+)'/.exec(msg);
   if (m !== null) return `unknown flag: ${m[1]}`;
   m = /^option '(?:-(\w), )?--([^ ']+)[^']*' argument missing/.exec(msg);
-  if (m !== null) return m[1] !== undefined ? `flag needs an argument: '${m[1]}' in -${m[1]}` : `flag needs an argument: --${m[2]}`;
+  if (m !== null) {
+    const usedShort = m[1] !== undefined && !rawArgs.includes(`--${m[2]}`);
+    return usedShort ? `flag needs an argument: '${m[1]}' in -${m[1]}` : `flag needs an argument: --${m[2]}`;
+  }
   m = /^unknown command '([^']+)'/.exec(msg);
   if (m !== null) return `unknown command ${JSON.stringify(m[1])}`;
   return msg;
@@ -138,7 +147,7 @@ export function buildCommand(spec: CommandSpec, path: readonly string[], o: Buil
   cmd.configureOutput({
     writeOut: (s) => o.io().stdout.write(s),
     writeErr: (s) => o.io().stdout.write(s),
-    outputError: (s, write) => write(`\n* fatal: ${pflagMessage(s)}\n`),
+    outputError: (s, write) => write(`\n* fatal: ${pflagMessage(s, (rootOf(cmd) as Command & { rawArgs?: string[] }).rawArgs ?? [])}\n`),
   });
   cmd.configureHelp({ formatHelp: () => helpText(spec, path) });
   for (const f of spec.flags ?? []) cmd.addOption(toOption(f));
