@@ -128,7 +128,7 @@ async function delegationRemove(inv: Invocation): Promise<void> {
     if (removeAll) {
       inv.out('\nAre you sure you want to remove all data for this delegation? (yes/no)\n');
       if (inv.flags['yes'] !== true) {
-        if (!(await askConfirm(inv.io.stdin))) throw new FatalError('Aborting action.');
+        if (!(await askConfirm(session.promptInput))) throw new FatalError('Aborting action.');
       } else {
         inv.out('Confirmed `yes` from flag\n');
       }

@@ -87,7 +87,7 @@ async function keyRemove(inv: Invocation): Promise<void> {
     if (key === undefined) throw new Error(`No key with ID ${keyId} found`);
     const description = `${keyId} (role ${key.role}) from ${store.privateDir}`;
     inv.out(`Are you sure you want to remove ${description}?  (yes/no)  `);
-    if (!(await askConfirm(inv.io.stdin))) {
+    if (!(await askConfirm(session.promptInput))) {
       inv.out('\nAborting action.\n');
       return;
     }
@@ -179,7 +179,7 @@ async function keysRotate(inv: Invocation): Promise<void> {
   for (const file of strings(inv.flags['key'])) keys.push(await readKeyArg(inv, session, role, file));
   if (role === 'root') {
     inv.out('Warning: you are about to rotate your root key.\n\nYou must use your old key to sign this root rotation.\nAre you sure you want to proceed?  (yes/no)  ');
-    if (!(await askConfirm(inv.io.stdin))) {
+    if (!(await askConfirm(session.promptInput))) {
       inv.out('\nAborting action.\n');
       return;
     }

@@ -3,7 +3,7 @@
  * in-process: standard streams, whether standard input is a terminal, the environment, the
  * working directory and the clock. Plus the two small interactions notary has with them:
  *
- * - `readLine`: one line from standard input, leaving whatever follows it for the next reader
+ * - `readLine`: one line from standard input, keeping whatever follows it for the next read
  *   (so a yes/no answer and a later passphrase prompt can share a pipe);
  * - `askConfirm`: notary's `askConfirm` — `fmt.Fscanln` of one word, true only for `y`/`yes`
  *   in any case; end of input, an empty line or more than one word mean no.
@@ -15,7 +15,7 @@
  *   io.stdout.write('Are you sure?  (yes/no)  ');
  *   if (!(await askConfirm(io.stdin))) io.stdout.write('\nAborting action.\n');
  */
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -44,17 +44,22 @@ export function processIo(): CliIo {
   };
 }
 
+/** Bytes read from a stream past the line a caller wanted, kept for the next read of it. */
+const leftovers = new WeakMap<Readable, Buffer>();
+
 /**
- * One line from `input` without its line ending, or null at end of input with nothing read.
- * Bytes read past the line are pushed back onto the stream.
+ * One line from `input` without its line ending (`\n` or `\r\n`), or null at end of input
+ * with nothing read. Bytes read past the line are kept for the next `readLine`/`readAll` of
+ * the same stream.
  */
 export async function readLine(input: Readable): Promise<string | null> {
-  let buf = Buffer.alloc(0);
+  let buf = leftovers.get(input) ?? Buffer.alloc(0);
+  leftovers.delete(input);
   for (;;) {
     const nl = buf.indexOf(0x0a);
     if (nl >= 0) {
       const rest = buf.subarray(nl + 1);
-      if (rest.length > 0) input.unshift(rest);
+      if (rest.length > 0) leftovers.set(input, rest);
       return buf.subarray(0, nl).toString('utf8').replace(/\r$/, '');
     }
     const chunk = await nextChunk(input);
@@ -66,6 +71,9 @@ export async function readLine(input: Readable): Promise<string | null> {
 /** Everything left on `input`. */
 export async function readAll(input: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
+  const kept = leftovers.get(input);
+  leftovers.delete(input);
+  if (kept !== undefined) parts.push(kept);
   for (;;) {
     const chunk = await nextChunk(input);
     if (chunk === null) return Buffer.concat(parts);
@@ -117,4 +125,34 @@ export async function askConfirm(input: Readable): Promise<boolean> {
   if (words.length !== 1) return false;
   const answer = (words[0] as string).toLowerCase();
   return answer === 'y' || answer === 'yes';
+}
+
+/**
+ * `input` as a stream that hands out one line per chunk, for readers that keep whatever a chunk
+ * holds beyond the line they wanted (the terminal passphrase prompt does): with piped or pasted
+ * answers, each prompt then sees only its own line and the rest stays for the next one. A real
+ * terminal (one that can be put in raw mode) is returned as is, since raw input arrives a
+ * keystroke at a time and the prompt must be able to switch echo off on it.
+ */
+export function lineByLine(input: Readable): Readable {
+  const tty = input as Readable & { setRawMode?: unknown };
+  if (typeof tty.setRawMode === 'function') return input;
+  let reading = false;
+  const out = new Readable({
+    read() {
+      if (reading) return;
+      reading = true;
+      readLine(input).then(
+        (line) => {
+          reading = false;
+          out.push(line === null ? null : line + '\n');
+        },
+        (err: Error) => {
+          reading = false;
+          out.destroy(err);
+        },
+      );
+    },
+  });
+  return out;
 }

@@ -23,7 +23,8 @@ import { connectTrustServer, credentialsFromEnv, OfflineRemoteStore, type Access
 import { createPassphraseRetriever, FileKeyStore, type PassphraseRetriever } from '../keystore/index.ts';
 import type { Invocation } from './command.ts';
 import { loadClientConfig, type ClientConfig } from './config.ts';
-import type { CliIo } from './io.ts';
+import { lineByLine, type CliIo } from './io.ts';
+import type { Readable } from 'node:stream';
 import { CliLogger } from './log.ts';
 
 export type Access = AccessLevel | 'offline';
@@ -51,6 +52,7 @@ export class Session {
   readonly config: ClientConfig;
   readonly log: CliLogger;
   #keys: FileKeyStore | undefined;
+  #promptInput: Readable | undefined;
   readonly #remotes = new Map<string, LocatedRemoteStore>();
 
   private constructor(io: CliIo, config: ClientConfig, log: CliLogger) {
@@ -68,9 +70,17 @@ export class Session {
     return new Session(inv.io, config, log);
   }
 
+  /**
+   * Standard input for answers and passphrases, shared by every prompt of this run so that
+   * none of them swallows the next one's line (see `lineByLine`).
+   */
+  get promptInput(): Readable {
+    return (this.#promptInput ??= lineByLine(this.io.stdin));
+  }
+
   /** A fresh passphrase retriever (a prompting one caches what it read, so `key passwd` needs two). */
   retriever(): PassphraseRetriever {
-    return createPassphraseRetriever({ env: this.io.env, input: this.io.stdin, output: this.io.stdout, isTTY: this.io.isTTY });
+    return createPassphraseRetriever({ env: this.io.env, input: this.promptInput, output: this.io.stdout, isTTY: this.io.isTTY });
   }
 
   /** The key store under `<trust_dir>/private`. */
