@@ -21,6 +21,7 @@ import { startTrustServer, type RunningTrustServer, type TrustServiceFactory } f
 import { createTrustService } from './trust-service-factory.ts';
 import { defaultServerHints, prepareDefaultServer } from './default-server.ts';
 import { registerNotaryCommands } from '../cli/index.ts';
+import { registerTrustCommands } from '../cli/trust-commands.ts';
 
 /** notary-server's Go-style single-dash long flags, rewritten for commander. */
 const GO_FLAGS = ['config', 'logf', 'debug', 'version', 'bootstrap'];
@@ -100,6 +101,7 @@ export function buildProgram(deps: ServerCommandDeps = {}): Command {
       await runServer(o, deps);
     });
   program.version('vouch 0.1.0', '--version', 'print the version');
+  registerTrustCommands(program);
   registerNotaryCommands(program);
   return program;
 }
