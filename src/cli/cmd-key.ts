@@ -27,7 +27,7 @@ async function keysList(inv: Invocation): Promise<void> {
   const format = parseOutputFormat(inv.flags['output'] as string | undefined);
   const session = await Session.open(inv);
   const store = await session.keyStore();
-  const rows = (await store.list()).map((k) => ({ role: k.role, gun: k.gun, keyId: k.keyId, location: store.privateDir }));
+  const rows = (await store.list()).map((k) => ({ role: k.role, gun: k.gun, keyId: k.keyId, location: session.keyStoreName }));
   inv.out(format === 'json' ? jsonLine(keysJson(rows)) : `\n${keysTable(rows)}\n`);
 }
 
@@ -85,7 +85,7 @@ async function keyRemove(inv: Invocation): Promise<void> {
     const found = (await store.list()).filter((k) => k.keyId === keyId);
     const key = found[0];
     if (key === undefined) throw new Error(`No key with ID ${keyId} found`);
-    const description = `${keyId} (role ${key.role}) from ${store.privateDir}`;
+    const description = `${keyId} (role ${key.role}) from ${session.keyStoreName}`;
     inv.out(`Are you sure you want to remove ${description}?  (yes/no)  `);
     if (!(await askConfirm(session.promptInput))) {
       inv.out('\nAborting action.\n');

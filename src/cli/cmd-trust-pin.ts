@@ -38,7 +38,7 @@ async function trustPin(inv: Invocation): Promise<void> {
   const [gun, given] = inv.args as [string, string];
   let keyId = given.toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(keyId)) throw new Error(`invalid key ID provided: ${given}`);
-  const session = await Session.open(inv);
+  const session = await Session.open(inv, { allowMissingConfig: true });
   const root = await cachedRoot(session.config.trustDir, gun);
   if (root !== null) {
     const rootIds = root.roles.get('root')?.keyids ?? [];

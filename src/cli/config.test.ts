@@ -56,6 +56,7 @@ describe('loadClientConfig (spec §9.5)', () => {
     );
     const cfg = await loadClientConfig({ configFile: 'cfgjson/config.json' }, { env: { HOME: '/home/u' }, cwd: dir });
     assert.equal(cfg.trustDir, join(dir, 'td'));
+    assert.equal(cfg.trustDirDisplay, 'td', 'notary prints a relative trust_dir as it is written');
     assert.equal(cfg.serverUrl, 'https://trust.example:4443');
     assert.deepEqual(cfg.tls, { rootCA: join(cdir, 'ca.crt'), clientCert: '/home/u/c.crt', clientKey: '/abs/c.key', skipTLSVerify: true });
     assert.deepEqual(cfg.trustPinning(), { certs: { 'example.com/app': [ID1] }, ca: { 'example.com/': '/ca.pem' }, disableTofu: true });

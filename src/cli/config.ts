@@ -23,7 +23,7 @@
  *   cfg.serverUrl // 'https://notary-server:4443'
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, normalize, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { TrustPinConfig } from '../client/index.ts';
 import { ConfigError } from '../errors/index.ts';
@@ -61,6 +61,11 @@ export interface ClientConfig {
   readonly home: string;
   /** Absolute. */
   readonly trustDir: string;
+  /**
+   * The trust dir as notary names it in output (`key list` locations): a relative `trust_dir`
+   * from the config file stays relative, as notary leaves it.
+   */
+  readonly trustDirDisplay: string;
   readonly serverUrl: string;
   readonly tls: ClientTls;
   /**
@@ -156,10 +161,11 @@ function relativeToConfig(home: string, configFile: string, path: string): strin
 }
 
 /**
- * Read the config file (if any) and apply the flags.
+ * Read the config file (if any) and apply the flags. `allowMissing`: a `-c` file that does not
+ * exist yet is not an error (for commands that create it).
  * @throws ConfigError `error opening config file: …`, `invalid format for trust_pinning.certs`
  */
-export async function loadClientConfig(flags: GlobalFlags, e: ConfigEnv): Promise<ClientConfig> {
+export async function loadClientConfig(flags: GlobalFlags, e: ConfigEnv, o: { allowMissing?: boolean } = {}): Promise<ClientConfig> {
   const warnings: string[] = [];
   const home = e.env['HOME'] ?? '';
   if (home === '') {
@@ -175,7 +181,7 @@ export async function loadClientConfig(flags: GlobalFlags, e: ConfigEnv): Promis
     text = await readFile(resolve(e.cwd, configFile), 'utf8');
     exists = true;
   } catch (err) {
-    if (explicit || !isNotExist(err)) throw new ConfigError(`error opening config file: ${goPathError('open', configFile, err)}`, { cause: err });
+    if ((explicit && o.allowMissing !== true) || !isNotExist(err)) throw new ConfigError(`error opening config file: ${goPathError('open', configFile, err)}`, { cause: err });
   }
   if (text !== undefined) raw = parseConfigText(configFile, text);
   const absConfig = resolve(e.cwd, configFile);
@@ -190,7 +196,8 @@ export async function loadClientConfig(flags: GlobalFlags, e: ConfigEnv): Promis
   const flagDir = relativeToCwd(e.cwd, flags.trustDir);
   const configDir = asString(field(raw, 'trust_dir'));
   const defaultDir = join(home, CONFIG_DIR);
-  const trustDir = resolve(e.cwd, homeExpand(home, flagDir ?? (configDir !== '' ? configDir : defaultDir)));
+  const trustDirDisplay = normalize(homeExpand(home, flagDir ?? (configDir !== '' ? configDir : defaultDir)));
+  const trustDir = resolve(e.cwd, trustDirDisplay);
 
   const url = flags.server !== undefined && flags.server !== '' ? flags.server : asString(field(remote, 'url'));
   return {
@@ -198,6 +205,7 @@ export async function loadClientConfig(flags: GlobalFlags, e: ConfigEnv): Promis
     configFileExists: exists,
     home,
     trustDir,
+    trustDirDisplay,
     serverUrl: url !== '' ? url : DEFAULT_SERVER_URL,
     tls: {
       ...(rootCA === undefined ? {} : { rootCA }),

@@ -25,6 +25,7 @@ import type { Invocation } from './command.ts';
 import { loadClientConfig, type ClientConfig } from './config.ts';
 import { lineByLine, type CliIo } from './io.ts';
 import type { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { CliLogger } from './log.ts';
 
 export type Access = AccessLevel | 'offline';
@@ -62,9 +63,9 @@ export class Session {
   }
 
   /** Read the config for this invocation. @throws ConfigError (notary's texts) */
-  static async open(inv: Invocation): Promise<Session> {
+  static async open(inv: Invocation, o: { allowMissingConfig?: boolean } = {}): Promise<Session> {
     const log = new CliLogger(inv.io.stderr, CliLogger.levelFor(inv.globals), inv.io.now);
-    const config = await loadClientConfig(inv.globals, { env: inv.io.env, cwd: inv.io.cwd });
+    const config = await loadClientConfig(inv.globals, { env: inv.io.env, cwd: inv.io.cwd }, { allowMissing: o.allowMissingConfig === true });
     for (const w of config.warnings) log.warn(w);
     log.debug(`Using the following trust directory: ${config.trustDir}`);
     return new Session(inv.io, config, log);
@@ -83,13 +84,18 @@ export class Session {
     return createPassphraseRetriever({ env: this.io.env, input: this.promptInput, output: this.io.stdout, isTTY: this.io.isTTY });
   }
 
+  /** `<trust_dir>/private` as notary prints it (the key store's name in `key list`, `key remove`). */
+  get keyStoreName(): string {
+    return join(this.config.trustDirDisplay, 'private');
+  }
+
   /** The key store under `<trust_dir>/private`. */
   async keyStore(): Promise<FileKeyStore> {
     if (this.#keys === undefined) {
       try {
         this.#keys = await FileKeyStore.open(this.config.trustDir, { retriever: this.retriever() });
       } catch (err) {
-        throw new Error(`Failed to create private key store in directory: ${this.config.trustDir}`, { cause: err });
+        throw new Error(`Failed to create private key store in directory: ${this.config.trustDirDisplay}`, { cause: err });
       }
     }
     return this.#keys;
