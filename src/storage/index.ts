@@ -4,3 +4,7 @@ export type { MemoryStoreOptions } from './memory.ts';
 export { SqliteMetaStore, SqliteKeyRecordStore } from './sqlite.ts';
 export type { SqliteStoreOptions } from './sqlite.ts';
 export type { SqliteOptions } from './sqlite-db.ts';
+export { PostgresMetaStore, PostgresKeyRecordStore } from './postgres.ts';
+export type { PostgresStoreOptions } from './postgres.ts';
+export { MysqlMetaStore, MysqlKeyRecordStore } from './mysql.ts';
+export type { MysqlStoreOptions } from './mysql.ts';
