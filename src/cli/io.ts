@@ -156,3 +156,30 @@ export function lineByLine(input: Readable): Readable {
   });
   return out;
 }
+
+/**
+ * One line typed without echo: on a terminal that can be put in raw mode, keystrokes are read
+ * one by one (Enter ends, Backspace edits, Ctrl-C or Ctrl-D on an empty line abort with null);
+ * otherwise a plain `readLine`.
+ */
+export async function readHiddenLine(input: Readable): Promise<string | null> {
+  const tty = input as Readable & { setRawMode?: (raw: boolean) => unknown; isRaw?: boolean };
+  if (typeof tty.setRawMode !== 'function') return readLine(input);
+  const wasRaw = tty.isRaw === true;
+  tty.setRawMode(true);
+  try {
+    let line = '';
+    for (;;) {
+      const chunk = await nextChunk(input);
+      if (chunk === null) return line === '' ? null : line;
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return line;
+        if (ch === '\u0003' || (ch === '\u0004' && line === '')) return null;
+        if (ch === '\u007f' || ch === '\b') line = Array.from(line).slice(0, -1).join('');
+        else line += ch;
+      }
+    }
+  } finally {
+    tty.setRawMode(wasRaw);
+  }
+}

@@ -19,16 +19,19 @@ import { Repository, type TrustedRepo } from '../client/index.ts';
 import { FileMetadataCache } from '../client/cache.ts';
 import { resolveTrustPinning, type FirstContactInfo } from '../client/pinning.ts';
 import { Updater } from '../client/updater.ts';
-import { connectTrustServer, credentialsFromEnv, OfflineRemoteStore, type AccessLevel, type LocatedRemoteStore } from '../http/index.ts';
+import { connectTrustServer, OfflineRemoteStore, parseNotaryAuth, type AccessLevel, type Credentials, type LocatedRemoteStore } from '../http/index.ts';
 import { createPassphraseRetriever, FileKeyStore, type PassphraseRetriever } from '../keystore/index.ts';
 import type { Invocation } from './command.ts';
 import { loadClientConfig, type ClientConfig } from './config.ts';
-import { lineByLine, type CliIo } from './io.ts';
+import { lineByLine, readHiddenLine, readLine, type CliIo } from './io.ts';
 import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { CliLogger } from './log.ts';
 
 export type Access = AccessLevel | 'offline';
+
+/** notary waits this long for a username. */
+const USERNAME_TIMEOUT_MS = 30_000;
 
 /** The lines printed on standard error when a GUN's root was trusted for the first time. */
 export function firstContactReport(info: FirstContactInfo): string {
@@ -54,6 +57,7 @@ export class Session {
   readonly log: CliLogger;
   #keys: FileKeyStore | undefined;
   #promptInput: Readable | undefined;
+  #asked: Promise<Credentials | undefined> | undefined;
   readonly #remotes = new Map<string, LocatedRemoteStore>();
 
   private constructor(io: CliIo, config: ClientConfig, log: CliLogger) {
@@ -113,7 +117,7 @@ export class Session {
       gun,
       access,
       tls: this.config.tls,
-      credentials: credentialsFromEnv(this.io.env as NodeJS.ProcessEnv),
+      credentials: () => this.credentials(),
     });
     if (!conn.online) {
       this.log.error(conn.offlineReason ?? `could not reach ${url}`);
@@ -121,6 +125,42 @@ export class Session {
     }
     this.#remotes.set(key, conn.remote);
     return conn.remote;
+  }
+
+  /**
+   * Credentials for the token server, as notary's password store finds them: `NOTARY_AUTH`
+   * (base64 of `user:pass`), else asked once per run — `Enter username: ` and, when one is
+   * given, `Enter password: ` without echo. Without a terminal the question is printed as
+   * notary prints it but nothing is read (nothing could answer), so the run goes on without
+   * credentials instead of waiting.
+   */
+  credentials(): Promise<Credentials | undefined> {
+    const raw = this.io.env['NOTARY_AUTH'];
+    if (raw !== undefined && raw !== '') {
+      const creds = parseNotaryAuth(raw);
+      if (creds === undefined) this.log.error('Malformatted authentication string; format must be <username>:<password>');
+      return Promise.resolve(creds);
+    }
+    return (this.#asked ??= this.#askCredentials());
+  }
+
+  async #askCredentials(): Promise<Credentials | undefined> {
+    this.io.stdout.write('Enter username: ');
+    if (!this.io.isTTY) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => {
+        this.log.error('timeout when retrieving username input');
+        resolve(null);
+      }, USERNAME_TIMEOUT_MS);
+    });
+    const username = ((await Promise.race([readLine(this.promptInput), timeout])) ?? '').trim();
+    clearTimeout(timer);
+    if (username === '') return undefined;
+    this.io.stdout.write('Enter password: ');
+    const password = (await readHiddenLine(this.promptInput)) ?? '';
+    this.io.stdout.write('\n');
+    return { username, password: password.trim() };
   }
 
   /** The updater's view of `gun` with notary's warnings and vouch's first-contact report. */
