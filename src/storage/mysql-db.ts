@@ -15,7 +15,7 @@
  * and times are read back as text and parsed as UTC.
  */
 import { createHash } from 'node:crypto';
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { ConfigError, StorageError } from '../errors/index.ts';
 import { describeMysql, parseMysqlDsn } from './mysql-dsn.ts';
 import { MIGRATIONS_TABLE, migrate, type MigrationHost, type SqlMigration } from './sql-migrate.ts';
@@ -118,8 +118,11 @@ export class MysqlDriver implements SqlDriver, MigrationHost {
   readonly #lockTimeoutS: number;
   #ended: Promise<void> | null = null;
 
-  /** @throws ConfigError for a bad `db_url` */
-  constructor(dbUrl: string, options: MysqlOptions = {}) {
+  /**
+   * Use `openMysql`, which also loads the driver module and migrates.
+   * @throws ConfigError for a bad `db_url`
+   */
+  constructor(driver: typeof mysql, dbUrl: string, options: MysqlOptions = {}) {
     const t = parseMysqlDsn(dbUrl);
     this.label = describeMysql(t);
     this.#lockTimeoutS = Math.max(1, Math.ceil((options.lockTimeoutMs ?? 30_000) / 1000));
@@ -130,7 +133,7 @@ export class MysqlDriver implements SqlDriver, MigrationHost {
         throw new ConfigError('storage.db_url: sql_mode NO_BACKSLASH_ESCAPES is not supported');
       }
     }
-    this.#pool = mysql.createPool({
+    this.#pool = driver.createPool({
       host: t.host,
       port: t.port,
       socketPath: t.socketPath,
@@ -249,7 +252,9 @@ interface LockSession {
  *   reached or migrated
  */
 export async function openMysql(dbUrl: string, options: MysqlOptions = {}): Promise<MysqlDriver> {
-  const driver = new MysqlDriver(dbUrl, options);
+  // Loaded on first use, so programs that never open a MySQL store do not pay for it.
+  const { default: mysqlModule } = await import('mysql2/promise');
+  const driver = new MysqlDriver(mysqlModule, dbUrl, options);
   try {
     await migrate(driver, MYSQL_MIGRATIONS);
   } catch (err) {

@@ -17,7 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import pg from 'pg';
+import type pg from 'pg';
 import { StorageError } from '../errors/index.ts';
 import { MIGRATIONS_TABLE, migrate, type MigrationHost, type SqlMigration } from './sql-migrate.ts';
 import { lockNumber, sqlFailure, type SqlDriver, type SqlExecutor, type SqlResult, type SqlTransaction, type SqlValue } from './sql-store.ts';
@@ -141,13 +141,16 @@ export class PostgresDriver implements SqlDriver, MigrationHost {
   readonly #pool: pg.Pool;
   #ended: Promise<void> | null = null;
 
-  /** @throws ConfigError for a bad `db_url`, StorageError for unreadable certificate files */
-  constructor(dbUrl: string, options: PostgresOptions = {}) {
+  /**
+   * Use `openPostgres`, which also loads the driver module and migrates.
+   * @throws ConfigError for a bad `db_url`, StorageError for unreadable certificate files
+   */
+  constructor(driver: typeof pg, dbUrl: string, options: PostgresOptions = {}) {
     const t = parsePostgresUrl(dbUrl, options.env ?? process.env);
     this.label = describePostgres(t);
     const lockTimeout = options.lockTimeoutMs ?? 30_000;
     const runtime = Object.entries(t.runtimeParams).map(([k, v]) => runtimeOption(k, v));
-    this.#pool = new pg.Pool({
+    this.#pool = new driver.Pool({
       host: t.host,
       port: t.port,
       user: t.user,
@@ -162,7 +165,7 @@ export class PostgresDriver implements SqlDriver, MigrationHost {
       idle_in_transaction_session_timeout: Math.max(lockTimeout * 2, 60_000),
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          TIMESTAMP_OIDS.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+          TIMESTAMP_OIDS.has(oid) ? (v: string) => v : driver.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
       },
     });
     // An idle connection the server dropped: the pool discards it and the next query reconnects.
@@ -238,7 +241,9 @@ export class PostgresDriver implements SqlDriver, MigrationHost {
  *   reached or migrated
  */
 export async function openPostgres(dbUrl: string, options: PostgresOptions = {}): Promise<PostgresDriver> {
-  const driver = new PostgresDriver(dbUrl, options);
+  // Loaded on first use, so programs that never open a PostgreSQL store do not pay for it.
+  const { default: pgModule } = await import('pg');
+  const driver = new PostgresDriver(pgModule, dbUrl, options);
   try {
     await migrate(driver, POSTGRES_MIGRATIONS);
   } catch (err) {
