@@ -138,7 +138,9 @@ export function lineByLine(input: Readable): Readable {
   const tty = input as Readable & { setRawMode?: unknown };
   if (typeof tty.setRawMode === 'function') return input;
   let reading = false;
+  // object mode: every read() and every 'data' event is exactly one line
   const out = new Readable({
+    objectMode: true,
     read() {
       if (reading) return;
       reading = true;
