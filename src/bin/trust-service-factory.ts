@@ -49,6 +49,32 @@ export async function createTrustService(config: ServerConfig, logger: FastifyBa
       passphrase ??= await generatedPassphrase(`${file}.passphrase`, logger);
       break;
     }
+    case 'postgres':
+    case 'mysql': {
+      // A server database is shared by every instance, so the key passphrase must be the same
+      // everywhere: it is required rather than generated per process or kept beside one of them.
+      const backend = config.storage.backend;
+      const url = config.storage.dbUrl;
+      if (url === null || url === '') throw new ConfigError(`storage.db_url: the ${backend} backend needs a database source`);
+      if (passphrase === null || passphrase === '') {
+        throw new ConfigError(
+          `storage.backend ${backend}: set trust_service.key_passphrase or VOUCH_SERVER_KEY_PASSPHRASE; every instance on the database must use the same one to sign with the keys sealed there`,
+        );
+      }
+      const sql = await import('../storage/index.ts'); // (the drivers themselves load on open)
+      const [openMeta, openKeys] =
+        backend === 'postgres'
+          ? [() => sql.PostgresMetaStore.open(url), () => sql.PostgresKeyRecordStore.open(url)]
+          : [() => sql.MysqlMetaStore.open(url), () => sql.MysqlKeyRecordStore.open(url)];
+      store = await openMeta();
+      try {
+        keys = await openKeys();
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+      break;
+    }
     default:
       throw new ConfigError(`storage.backend "${config.storage.backend}" is not supported by this version of vouch; use "memory" or "sqlite3"`);
   }
