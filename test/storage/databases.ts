@@ -38,6 +38,22 @@ function unreachable(server: string, how: string, err: unknown): Error {
   );
 }
 
+/**
+ * Retries `connect` for up to `waitMs` while the server refuses connections (scripts/ensure-peers.sh
+ * starts MariaDB in the background, so it may still be coming up), then throws the last error.
+ */
+async function patiently<T>(connect: () => Promise<T>, waitMs = 20_000): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
 function freshName(): string {
   return `vouch_test_${randomBytes(6).toString('hex')}`;
 }
@@ -56,7 +72,7 @@ export async function freshPostgres(): Promise<FreshDatabase> {
     return c;
   };
   const name = freshName();
-  const root = await connect(t.database);
+  const root = await patiently(() => connect(t.database));
   try {
     await root.query(`CREATE DATABASE ${name}`);
   } finally {
@@ -98,7 +114,7 @@ export async function freshMysql(): Promise<FreshDatabase> {
     }
   };
   const name = freshName();
-  const root = await connect(t.database);
+  const root = await patiently(() => connect(t.database));
   try {
     await root.query(`CREATE DATABASE ${name}`);
   } finally {
