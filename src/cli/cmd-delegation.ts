@@ -8,12 +8,11 @@ import { delegationRoles } from '../client/cli-support.ts';
 import { decodePublicKeyPem } from '../keystore/index.ts';
 import { isDelegationName } from '../tuf/index.ts';
 import { FatalError, UsageError, errorText, type Invocation } from './command.ts';
-import { maybeAutoPublish, OUTPUT_FLAG, PUBLISH_FLAG, strings } from './cmd-stage.ts';
+import { maybeAutoPublish, strings } from './cmd-stage.ts';
 import { isNotExist } from './go-errors.ts';
 import { askConfirm } from './io.ts';
 import { Session } from './session.ts';
 import { jsonLine, parseOutputFormat, prettyPaths, rolesJson, rolesTable } from './tables.ts';
-import type { CommandSpec } from './usage.ts';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
@@ -64,7 +63,7 @@ function goList(items: readonly string[]): string {
   return `[${items.join(' ')}]`;
 }
 
-async function delegationsList(inv: Invocation): Promise<void> {
+export async function delegationsList(inv: Invocation): Promise<void> {
   if (inv.args.length !== 1) {
     inv.usage();
     throw new UsageError('Please provide a Global Unique Name as an argument to list');
@@ -82,7 +81,7 @@ async function delegationsList(inv: Invocation): Promise<void> {
   inv.out(format === 'json' ? jsonLine(rolesJson(rows)) : `\n${rolesTable(rows)}\n`);
 }
 
-async function delegationAdd(inv: Invocation): Promise<void> {
+export async function delegationAdd(inv: Invocation): Promise<void> {
   const given = inv.flags['paths'] as string[] | undefined;
   let allPaths = inv.flags['all-paths'] === true;
   if (inv.args.length < 2 || (inv.args.length < 3 && given === undefined && !allPaths)) {
@@ -110,7 +109,7 @@ async function delegationAdd(inv: Invocation): Promise<void> {
   await maybeAutoPublish(inv, session, gun);
 }
 
-async function delegationRemove(inv: Invocation): Promise<void> {
+export async function delegationRemove(inv: Invocation): Promise<void> {
   if (inv.args.length < 2) {
     inv.usage();
     throw new UsageError(
@@ -153,7 +152,7 @@ async function delegationRemove(inv: Invocation): Promise<void> {
   await maybeAutoPublish(inv, session, gun);
 }
 
-async function delegationPurgeKeys(inv: Invocation): Promise<void> {
+export async function delegationPurgeKeys(inv: Invocation): Promise<void> {
   if (inv.args.length !== 1) {
     inv.usage();
     throw new UsageError('Please provide a single Global Unique Name as an argument to remove');
@@ -174,50 +173,3 @@ async function delegationPurgeKeys(inv: Invocation): Promise<void> {
   inv.out(`Removal of the following keys from all delegations in ${gun} staged for next publish:\n\t- ${keyIds.join('\n\t- ')}\n`);
   await maybeAutoPublish(inv, session, gun);
 }
-
-const PATHS_HELP = (verb: string): string => `List of paths to ${verb}`;
-
-export const DELEGATION_COMMAND: CommandSpec = {
-  use: 'delegation',
-  short: 'Operates on delegations.',
-  long: 'Operations on TUF delegations.',
-  subcommands: [
-    {
-      use: 'list [ GUN ]',
-      short: 'Lists delegations for the Global Unique Name.',
-      long: 'Lists all delegations known to notary for a specific Global Unique Name.',
-      flags: [OUTPUT_FLAG],
-      run: delegationsList,
-    },
-    {
-      use: 'purge [ GUN ]',
-      short: 'Remove KeyID(s) from all delegation roles in the given GUN.',
-      long: 'Remove KeyID(s) from all delegation roles in the given GUN, for which the signing keys are available. Warnings will be printed for delegations that cannot be updated.',
-      flags: [{ name: 'key', kind: 'strings', help: 'Delegation key IDs to be removed from the GUN' }, PUBLISH_FLAG],
-      run: delegationPurgeKeys,
-    },
-    {
-      use: 'remove [ GUN ] [ Role ] <KeyID 1> ...',
-      short: 'Remove KeyID(s) from the specified Role delegation.',
-      long: 'Remove KeyID(s) from the specified Role delegation in a specific Global Unique Name.',
-      flags: [
-        { name: 'paths', kind: 'strings', help: PATHS_HELP('remove') },
-        { name: 'yes', short: 'y', kind: 'bool', help: 'Answer yes to the removal question (no confirmation)' },
-        { name: 'all-paths', kind: 'bool', help: 'Remove all paths from this delegation' },
-        PUBLISH_FLAG,
-      ],
-      run: delegationRemove,
-    },
-    {
-      use: 'add [ GUN ] [ Role ] <X509 file path 1> ...',
-      short: 'Add a keys to delegation using the provided public key X509 certificates.',
-      long: 'Add a keys to delegation using the provided public key PEM encoded X509 certificates in a specific Global Unique Name.',
-      flags: [
-        { name: 'paths', kind: 'strings', help: PATHS_HELP('add') },
-        { name: 'all-paths', kind: 'bool', help: 'Add all paths to this delegation' },
-        PUBLISH_FLAG,
-      ],
-      run: delegationAdd,
-    },
-  ],
-};

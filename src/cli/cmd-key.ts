@@ -10,16 +10,15 @@ import { resolve } from 'node:path';
 import { generatePrivateKey, type PrivateKey } from '../crypto/index.ts';
 import { encodePrivateKeyPem, encodePublicKeyPem, exportKeys, importKeys } from '../keystore/index.ts';
 import { UsageError, errorText, type Invocation } from './command.ts';
-import { OUTPUT_FLAG, readArgFile, readKeyArg, strings } from './cmd-stage.ts';
+import { readArgFile, readKeyArg, strings } from './cmd-stage.ts';
 import { goPathError } from './go-errors.ts';
 import { askConfirm } from './io.ts';
 import { Session } from './session.ts';
 import { jsonLine, keysJson, keysTable, parseOutputFormat } from './tables.ts';
-import type { CommandSpec } from './usage.ts';
 
 const KEY_ID_HEX = 64;
 
-async function keysList(inv: Invocation): Promise<void> {
+export async function keysList(inv: Invocation): Promise<void> {
   if (inv.args.length > 0) {
     inv.usage();
     throw new UsageError('');
@@ -31,7 +30,7 @@ async function keysList(inv: Invocation): Promise<void> {
   inv.out(format === 'json' ? jsonLine(keysJson(rows)) : `\n${keysTable(rows)}\n`);
 }
 
-async function keysGenerate(inv: Invocation): Promise<void> {
+export async function keysGenerate(inv: Invocation): Promise<void> {
   if (inv.args.length > 1) {
     inv.usage();
     throw new UsageError('Please provide only one Algorithm as an argument to generate (rsa, ecdsa)');
@@ -71,7 +70,7 @@ async function generateKeyToFile(session: Session, key: PrivateKey, role: string
   }
 }
 
-async function keyRemove(inv: Invocation): Promise<void> {
+export async function keyRemove(inv: Invocation): Promise<void> {
   const [keyId] = inv.args;
   if (keyId === undefined) {
     inv.usage();
@@ -98,7 +97,7 @@ async function keyRemove(inv: Invocation): Promise<void> {
   }
 }
 
-async function keyPassphraseChange(inv: Invocation): Promise<void> {
+export async function keyPassphraseChange(inv: Invocation): Promise<void> {
   const [keyId] = inv.args;
   if (keyId === undefined) {
     inv.usage();
@@ -117,7 +116,7 @@ async function keyPassphraseChange(inv: Invocation): Promise<void> {
   inv.out(`\nSuccessfully updated passphrase for key ID: ${keyId}\n`);
 }
 
-async function keysImport(inv: Invocation): Promise<void> {
+export async function keysImport(inv: Invocation): Promise<void> {
   if (inv.args.length < 1) {
     inv.usage();
     throw new UsageError('must specify at least one input file to import keys from');
@@ -132,7 +131,7 @@ async function keysImport(inv: Invocation): Promise<void> {
   }
 }
 
-async function keysExport(inv: Invocation): Promise<void> {
+export async function keysExport(inv: Invocation): Promise<void> {
   if (inv.args.length > 0) {
     inv.usage();
     throw new UsageError('export does not take any positional arguments');
@@ -167,7 +166,7 @@ async function keysExport(inv: Invocation): Promise<void> {
   }
 }
 
-async function keysRotate(inv: Invocation): Promise<void> {
+export async function keysRotate(inv: Invocation): Promise<void> {
   if (inv.args.length < 2) {
     inv.usage();
     throw new UsageError('Must specify a GUN and a key role to rotate');
@@ -191,76 +190,3 @@ async function keysRotate(inv: Invocation): Promise<void> {
   });
   inv.out(`Successfully rotated ${role} key for repository ${gun}\n`);
 }
-
-export const KEY_COMMAND: CommandSpec = {
-  use: 'key',
-  short: 'Operates on keys.',
-  long: 'Operations on private keys.',
-  subcommands: [
-    { use: 'list', short: 'Lists keys.', long: 'Lists all keys known to notary.', flags: [OUTPUT_FLAG], run: keysList },
-    {
-      use: 'generate [ algorithm ]',
-      short: 'Generates a new key with a given algorithm.',
-      long:
-        'Generates a new key with a given algorithm. If a `--output` file name is provided, two files will be written, <output>.pem and <output>-key.pem, ' +
-        "containing the public and private keys respectively (the key will not be stored in the key storage). If no `--role` is provided, \"root\" will be assumed.",
-      flags: [
-        { name: 'output', short: 'o', kind: 'string', help: 'Filepath to write export output to' },
-        { name: 'role', short: 'r', kind: 'string', help: 'Role to generate key with, defaulting to "root".', default: 'root' },
-      ],
-      run: keysGenerate,
-    },
-    {
-      use: 'remove [ keyID ]',
-      short: 'Removes the key with the given keyID.',
-      long: 'Removes the key with the given keyID.  If the key is stored in more than one location, you will be asked which one to remove.',
-      run: keyRemove,
-    },
-    {
-      use: 'passwd [ keyID ]',
-      short: 'Changes the passphrase for the key with the given keyID.',
-      long: 'Changes the passphrase for the key with the given keyID.  Will require validation of the old passphrase.',
-      run: keyPassphraseChange,
-    },
-    {
-      use: 'rotate [ GUN ] [ key role ]',
-      short: 'Rotate a signing (non-root) key of the given type for the given Globally Unique Name and role.',
-      long:
-        'Generates a new key for the given Globally Unique Name and role (one of "snapshot", "targets", "root", or "timestamp").  If rotating to a server-managed key, ' +
-        'a new key is requested from the server rather than generated.  If the generation or key request is successful, the key rotation is immediately published.  ' +
-        'No other changes, even if they are staged, will be published.',
-      flags: [
-        {
-          name: 'server-managed',
-          short: 'r',
-          kind: 'bool',
-          help: 'Signing and key management will be handled by the remote server (no key will be generated or stored locally). Required for timestamp role, optional for snapshot role',
-        },
-        { name: 'legacy', short: 'l', kind: 'int', help: "Number of old version's root roles to sign with to support old clients" },
-        { name: 'key', short: 'k', kind: 'strings', help: 'New key(s) to rotate to. If not specified, one will be generated.' },
-      ],
-      run: keysRotate,
-    },
-    {
-      use: 'import pemfile [ pemfile ... ]',
-      short: 'Imports all keys from all provided .pem files',
-      long: 'Imports all keys from all provided .pem files by reading each PEM block from the file and writing that block to a unique object in the local keystore.',
-      flags: [
-        { name: 'role', short: 'r', kind: 'string', help: 'Role to import key with, if a role is not already given in a PEM header' },
-        { name: 'gun', short: 'g', kind: 'string', help: 'Gun to import key with, if a gun is not already given in a PEM header' },
-      ],
-      run: keysImport,
-    },
-    {
-      use: 'export',
-      short: 'Exports all keys from all local keystores. Can be filtered using the --key and --gun flags.',
-      long: 'Exports all keys from all local keystores. Which keys are exported can be restricted by using the --key or --gun flags. By default the result is sent to stdout, it can be directed to a file with the -o flag.',
-      flags: [
-        { name: 'gun', kind: 'strings', help: 'GUNs for which to export keys' },
-        { name: 'key', kind: 'strings', help: 'Key IDs to export' },
-        { name: 'output', short: 'o', kind: 'string', help: 'Filepath to write export output to' },
-      ],
-      run: keysExport,
-    },
-  ],
-};

@@ -10,14 +10,13 @@ import { resolve } from 'node:path';
 import { sha256, sha512, toHex } from '../canonical/index.ts';
 import { getTargetByName, listTargets } from '../client/walk.ts';
 import { UsageError, errorText, type Invocation } from './command.ts';
-import { OUTPUT_FLAG, readArgFile, strings } from './cmd-stage.ts';
+import { readArgFile, strings } from './cmd-stage.ts';
 import { goPathError } from './go-errors.ts';
 import { readAll } from './io.ts';
 import { Session } from './session.ts';
 import { jsonLine, parseOutputFormat, targetsJson, targetsTable } from './tables.ts';
-import type { CommandSpec } from './usage.ts';
 
-async function tufList(inv: Invocation): Promise<void> {
+export async function tufList(inv: Invocation): Promise<void> {
   const [gun] = inv.args;
   if (gun === undefined) {
     inv.usage();
@@ -35,7 +34,7 @@ async function tufList(inv: Invocation): Promise<void> {
   inv.out(format === 'json' ? jsonLine(targetsJson(rows)) : targetsTable(rows));
 }
 
-async function tufLookup(inv: Invocation): Promise<void> {
+export async function tufLookup(inv: Invocation): Promise<void> {
   if (inv.args.length < 2) {
     inv.usage();
     throw new UsageError('Must specify a GUN and target');
@@ -63,7 +62,7 @@ export function checkHashes(payload: Uint8Array, name: string, hashes: ReadonlyM
   if (checked === 0) throw new Error(`no checksums for supported algorithms were provided for ${name}`);
 }
 
-async function tufVerify(inv: Invocation): Promise<void> {
+export async function tufVerify(inv: Invocation): Promise<void> {
   if (inv.args.length < 2) {
     inv.usage();
     throw new UsageError('Must specify a GUN and target');
@@ -104,30 +103,3 @@ async function tufVerify(inv: Invocation): Promise<void> {
   }
   inv.io.stdout.write(payload);
 }
-
-export const READ_COMMANDS: readonly CommandSpec[] = [
-  {
-    use: 'list [ GUN ]',
-    short: 'Lists targets for a remote trusted collection.',
-    long: 'Lists all targets for a remote trusted collection identified by the Globally Unique Name. This is an online operation.',
-    flags: [{ name: 'roles', short: 'r', kind: 'strings', help: 'Delegation roles to list targets for (will shadow targets role)' }, OUTPUT_FLAG],
-    run: tufList,
-  },
-  {
-    use: 'lookup [ GUN ] <target>',
-    short: 'Looks up a specific target in a remote trusted collection.',
-    long: 'Looks up a specific target in a remote trusted collection identified by the Globally Unique Name.',
-    run: tufLookup,
-  },
-  {
-    use: 'verify [ GUN ] <target>',
-    short: 'Verifies if the content is included in the remote trusted collection',
-    long: 'Verifies if the data passed in STDIN is included in the remote trusted collection identified by the Globally Unique Name.',
-    flags: [
-      { name: 'input', short: 'i', kind: 'string', help: 'Read from a file, instead of STDIN' },
-      { name: 'output', short: 'o', kind: 'string', help: 'Write to a file, instead of STDOUT' },
-      { name: 'quiet', short: 'q', kind: 'bool', help: 'No output except for errors' },
-    ],
-    run: tufVerify,
-  },
-];

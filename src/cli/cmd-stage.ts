@@ -17,11 +17,7 @@ import { goPathError } from './go-errors.ts';
 import { decodeGoHex, parseGoInt64 } from './go-parse.ts';
 import { Session } from './session.ts';
 import { changesJson, changesTable, jsonLine, parseOutputFormat } from './tables.ts';
-import type { CommandSpec, FlagSpec } from './usage.ts';
 
-export const AUTO_PUBLISH_HELP = 'Automatically attempt to publish after staging the change. Will also publish existing staged changes.';
-export const PUBLISH_FLAG: FlagSpec = { name: 'publish', short: 'p', kind: 'bool', help: AUTO_PUBLISH_HELP };
-export const OUTPUT_FLAG: FlagSpec = { name: 'output', kind: 'string', help: 'Output format: "table" (as notary prints it) or "json"' };
 
 export function strings(v: unknown): string[] {
   return Array.isArray(v) ? (v as string[]) : [];
@@ -68,7 +64,7 @@ export async function readKeyArg(inv: Invocation, session: Session, role: string
   return decoded.key;
 }
 
-async function tufInit(inv: Invocation): Promise<void> {
+export async function tufInit(inv: Invocation): Promise<void> {
   const [gun] = inv.args;
   if (gun === undefined) {
     inv.usage();
@@ -117,7 +113,7 @@ async function customJson(inv: Invocation): Promise<Uint8Array | undefined> {
   return new Uint8Array(await readArgFile(inv, file));
 }
 
-async function tufAdd(inv: Invocation): Promise<void> {
+export async function tufAdd(inv: Invocation): Promise<void> {
   if (inv.args.length < 3) {
     inv.usage();
     throw new UsageError('Must specify a GUN, target, and path to target data');
@@ -143,7 +139,7 @@ function hashFlag(inv: Invocation, alg: 'sha256' | 'sha512', hexSize: number): U
   return decodeGoHex(v);
 }
 
-async function tufAddHash(inv: Invocation): Promise<void> {
+export async function tufAddHash(inv: Invocation): Promise<void> {
   const has = (f: string): boolean => typeof inv.flags[f] === 'string' && inv.flags[f] !== '';
   if (inv.args.length < 3 || (!has('sha256') && !has('sha512'))) {
     inv.usage();
@@ -164,7 +160,7 @@ async function tufAddHash(inv: Invocation): Promise<void> {
   await maybeAutoPublish(inv, session, gun);
 }
 
-async function tufRemove(inv: Invocation): Promise<void> {
+export async function tufRemove(inv: Invocation): Promise<void> {
   if (inv.args.length < 2) throw new Error('Must specify a GUN and target');
   const [gun, name] = inv.args as [string, string];
   const session = await Session.open(inv);
@@ -174,7 +170,7 @@ async function tufRemove(inv: Invocation): Promise<void> {
   await maybeAutoPublish(inv, session, gun);
 }
 
-async function tufPublish(inv: Invocation): Promise<void> {
+export async function tufPublish(inv: Invocation): Promise<void> {
   const [gun] = inv.args;
   if (gun === undefined) {
     inv.usage();
@@ -185,7 +181,7 @@ async function tufPublish(inv: Invocation): Promise<void> {
   await publishAndPrint(inv, session, gun);
 }
 
-async function tufStatus(inv: Invocation): Promise<void> {
+export async function tufStatus(inv: Invocation): Promise<void> {
   const [gun] = inv.args;
   if (gun === undefined) {
     inv.usage();
@@ -199,7 +195,7 @@ async function tufStatus(inv: Invocation): Promise<void> {
   inv.out(format === 'json' ? jsonLine(changesJson(rows)) : changesTable(gun, rows));
 }
 
-async function tufReset(inv: Invocation): Promise<void> {
+export async function tufReset(inv: Invocation): Promise<void> {
   const [gun] = inv.args;
   if (gun === undefined) {
     inv.usage();
@@ -218,7 +214,7 @@ async function tufReset(inv: Invocation): Promise<void> {
   inv.out(`Successfully reset specified changes for repository ${gun}\n`);
 }
 
-async function tufWitness(inv: Invocation): Promise<void> {
+export async function tufWitness(inv: Invocation): Promise<void> {
   if (inv.args.length < 2) {
     inv.usage();
     throw new UsageError('Please provide a GUN and at least one role to witness');
@@ -236,7 +232,7 @@ async function tufWitness(inv: Invocation): Promise<void> {
   await maybeAutoPublish(inv, session, gun);
 }
 
-async function tufDelete(inv: Invocation): Promise<void> {
+export async function tufDelete(inv: Invocation): Promise<void> {
   const [gun] = inv.args;
   if (gun === undefined) {
     inv.usage();
@@ -250,85 +246,3 @@ async function tufDelete(inv: Invocation): Promise<void> {
   if (remote) await repo.deleteRemote();
   inv.out(`Successfully deleted local${remote ? ' and remote' : ''} trust data for repository ${gun}\n`);
 }
-
-const ROLES_FLAG = (help: string): FlagSpec => ({ name: 'roles', short: 'r', kind: 'strings', help });
-const CUSTOM_FLAG: FlagSpec = { name: 'custom', kind: 'string', help: 'Path to the file containing custom data for this target' };
-const OFFLINE_NOTE = 'This is an offline operation.  Please then use `publish` to push the changes to the remote trusted collection.';
-
-export const STAGE_COMMANDS: readonly CommandSpec[] = [
-  {
-    use: 'init [ GUN ]',
-    short: 'Initializes a local trusted collection.',
-    long: 'Initializes a local trusted collection identified by the Globally Unique Name. This is an online operation.',
-    flags: [
-      { name: 'rootkey', kind: 'string', help: 'Root key to initialize the repository with' },
-      { name: 'rootcert', kind: 'string', help: 'Root certificate must match root key if a root key is supplied, otherwise it must match a key present in keystore' },
-      PUBLISH_FLAG,
-    ],
-    run: tufInit,
-  },
-  {
-    use: 'add [ GUN ] <target> <file>',
-    short: 'Adds the file as a target to the trusted collection.',
-    long: `Adds the file as a target to the local trusted collection identified by the Globally Unique Name. ${OFFLINE_NOTE}`,
-    flags: [ROLES_FLAG('Delegation roles to add this target to'), PUBLISH_FLAG, CUSTOM_FLAG],
-    run: tufAdd,
-  },
-  {
-    use: 'addhash [ GUN ] <target> <byte size> <hashes>',
-    short: 'Adds the byte size and hash(es) as a target to the trusted collection.',
-    long: `Adds the specified byte size and hash(es) as a target to the local trusted collection identified by the Globally Unique Name. ${OFFLINE_NOTE}`,
-    flags: [
-      ROLES_FLAG('Delegation roles to add this target to'),
-      { name: 'sha256', kind: 'string', help: 'hex encoded sha256 of the target to add' },
-      { name: 'sha512', kind: 'string', help: 'hex encoded sha512 of the target to add' },
-      PUBLISH_FLAG,
-      CUSTOM_FLAG,
-    ],
-    run: tufAddHash,
-  },
-  {
-    use: 'remove [ GUN ] <target>',
-    short: 'Removes a target from a trusted collection.',
-    long: `Removes a target from the local trusted collection identified by the Globally Unique Name. ${OFFLINE_NOTE}`,
-    flags: [ROLES_FLAG('Delegation roles to remove this target from'), PUBLISH_FLAG],
-    run: tufRemove,
-  },
-  {
-    use: 'publish [ GUN ]',
-    short: 'Publishes the local trusted collection.',
-    long: 'Publishes the local trusted collection identified by the Globally Unique Name, sending the local changes to a remote trusted server.',
-    run: tufPublish,
-  },
-  {
-    use: 'status [ GUN ]',
-    short: 'Displays status of unpublished changes to the local trusted collection.',
-    long: 'Displays status of unpublished changes to the local trusted collection identified by the Globally Unique Name.',
-    flags: [OUTPUT_FLAG],
-    run: tufStatus,
-  },
-  {
-    use: 'reset [ GUN ]',
-    short: 'Resets unpublished changes for the local trusted collection.',
-    long: 'Resets unpublished changes for the local trusted collection identified by the Globally Unique Name.',
-    flags: [
-      { name: 'number', short: 'n', kind: 'ints', help: 'Numbers of specific changes to exclusively reset, as shown in status list' },
-      { name: 'all', kind: 'bool', help: 'Reset all changes shown in the status list' },
-    ],
-    run: tufReset,
-  },
-  {
-    use: 'witness [ GUN ] <role> ...',
-    short: "Marks roles to be re-signed the next time they're published",
-    long: "Marks roles to be re-signed the next time they're published. Currently will always bump version and expiry for role. N.B. behaviour may change when thresholding is introduced.",
-    flags: [PUBLISH_FLAG],
-    run: tufWitness,
-  },
-  {
-    use: 'delete [ GUN ]',
-    short: 'Deletes all content for a trusted collection',
-    long: 'Deletes all local content for a trusted collection identified by the Globally Unique Name. Remote data can also be deleted with an additional flag.',
-    flags: [{ name: 'remote', kind: 'bool', help: 'Delete remote data for GUN in addition to local cache' }],
-    run: tufDelete,
-  },
-];

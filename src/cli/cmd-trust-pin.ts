@@ -17,7 +17,6 @@ import { resolve } from 'node:path';
 import { UsageError, type Invocation } from './command.ts';
 import { addCertPin } from './config-pin.ts';
 import { Session } from './session.ts';
-import type { CommandSpec } from './usage.ts';
 
 /** The cached root of `gun`, or null when none is cached or it does not parse. */
 async function cachedRoot(trustDir: string, gun: string): Promise<Root | null> {
@@ -30,7 +29,7 @@ async function cachedRoot(trustDir: string, gun: string): Promise<Root | null> {
   }
 }
 
-async function trustPin(inv: Invocation): Promise<void> {
+export async function trustPin(inv: Invocation): Promise<void> {
   if (inv.args.length !== 2) {
     inv.usage();
     throw new UsageError('Must specify a GUN and the root key ID to pin');
@@ -66,12 +65,3 @@ async function trustPin(inv: Invocation): Promise<void> {
   else inv.out(`Pinned root key ${keyId} for ${gun} in ${file}${r.created ? ' (created)' : ''}\n`);
   inv.out(`From now on a first contact with ${gun} trusts only a root signed by: ${r.keyIds.join(', ')}\n`);
 }
-
-export const TRUST_PIN_COMMAND: CommandSpec = {
-  use: 'pin GUN KEYID',
-  short: 'Pin the root key of a GUN in the client config, so a first contact accepts no other root.',
-  long:
-    'Adds KEYID (a TUF root key ID, as printed on first contact) to trust_pinning.certs[GUN] in the config file (-c, default ~/.notary/config.json), ' +
-    'creating the file if needed. A later first contact with GUN (a fresh trust dir, a new machine) then refuses any root not signed by a pinned key.',
-  run: trustPin,
-};

@@ -6,7 +6,8 @@
  *
  * Same words, tables and exit codes as notary 0.7 on a trust dir shared with notary and docker;
  * every table command also takes `--output json` (shapes in tables.ts). Commands are thin:
- * the work happens in src/client, src/keystore and src/http.
+ * the work happens in src/client, src/keystore and src/http. Registering is cheap: a command's
+ * body (and the libraries behind it) is loaded when it runs (specs.ts).
  *
  * @example
  *   const program = new Command('vouch');
@@ -15,18 +16,12 @@
  */
 import type { Command } from 'commander';
 import { addGlobalOptions, buildCommand, type BuildOptions } from './command.ts';
-import { DELEGATION_COMMAND } from './cmd-delegation.ts';
-import { KEY_COMMAND } from './cmd-key.ts';
-import { READ_COMMANDS } from './cmd-read.ts';
-import { STAGE_COMMANDS } from './cmd-stage.ts';
-import { TRUST_PIN_COMMAND } from './cmd-trust-pin.ts';
+import { DELEGATION_COMMAND, KEY_COMMAND, READ_COMMANDS, STAGE_COMMANDS, TRUST_PIN_COMMAND } from './specs.ts';
 import { processIo, type CliIo } from './io.ts';
 import { GLOBAL_FLAGS } from './usage.ts';
 
 export type { CliIo } from './io.ts';
-export { loadClientConfig, type ClientConfig, type GlobalFlags } from './config.ts';
-export { addCertPin } from './config-pin.ts';
-export { formatTabs, formatTable } from './tabwriter.ts';
+export type { ClientConfig, GlobalFlags } from './config.ts';
 
 export interface NotaryCommandDeps {
   /** Standard streams, environment, working dir and clock; default the real process. */

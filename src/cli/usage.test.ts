@@ -4,10 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DELEGATION_COMMAND } from './cmd-delegation.ts';
-import { KEY_COMMAND } from './cmd-key.ts';
-import { READ_COMMANDS } from './cmd-read.ts';
-import { OUTPUT_FLAG, STAGE_COMMANDS } from './cmd-stage.ts';
+import { DELEGATION_COMMAND, KEY_COMMAND, OUTPUT_FLAG, READ_COMMANDS, STAGE_COMMANDS } from './specs.ts';
 import { commandName, flagUsages, usageText, type CommandSpec } from './usage.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'vouch-usage-'));
