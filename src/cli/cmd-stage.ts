@@ -14,6 +14,7 @@ import { decryptKeyFile } from '../keystore/index.ts';
 import { pemDecode, type PrivateKey } from '../crypto/index.ts';
 import { UsageError, errorText, type Invocation } from './command.ts';
 import { goPathError } from './go-errors.ts';
+import { goJsonSyntaxError } from './go-json-check.ts';
 import { decodeGoHex, parseGoInt64 } from './go-parse.ts';
 import { Session } from './session.ts';
 import { changesJson, changesTable, jsonLine, parseOutputFormat } from './tables.ts';
@@ -113,6 +114,13 @@ async function customJson(inv: Invocation): Promise<Uint8Array | undefined> {
   return new Uint8Array(await readArgFile(inv, file));
 }
 
+/** notary fails when it marshals the staged target: Go's text for custom data that is not JSON. */
+function checkCustom(custom: Uint8Array | undefined): void {
+  if (custom === undefined) return;
+  const err = goJsonSyntaxError(custom);
+  if (err !== null) throw new Error(`json: error calling MarshalJSON for type *json.RawMessage: ${err}`);
+}
+
 export async function tufAdd(inv: Invocation): Promise<void> {
   if (inv.args.length < 3) {
     inv.usage();
@@ -127,6 +135,7 @@ export async function tufAdd(inv: Invocation): Promise<void> {
     ['sha256', sha256(content)],
     ['sha512', sha512(content)],
   ]);
+  checkCustom(custom);
   await repo.addTarget({ name, length: content.length, hashes, ...(custom === undefined ? {} : { customJson: custom }) }, strings(inv.flags['roles']));
   inv.out(`Addition of target "${name}" to repository "${gun}" staged for next publish.\n`);
   await maybeAutoPublish(inv, session, gun);
@@ -155,6 +164,7 @@ export async function tufAddHash(inv: Invocation): Promise<void> {
   const h512 = hashFlag(inv, 'sha512', 128);
   if (h256 !== undefined) hashes.set('sha256', h256);
   if (h512 !== undefined) hashes.set('sha512', h512);
+  checkCustom(custom);
   await repo.addTarget({ name, length, hashes, ...(custom === undefined ? {} : { customJson: custom }) }, strings(inv.flags['roles']));
   inv.out(`Addition of target "${name}" by ${[...hashes.keys()].join(', ')} hash to repository "${gun}" staged for next publish.\n`);
   await maybeAutoPublish(inv, session, gun);

@@ -28,6 +28,7 @@ import { parse as parseYaml } from 'yaml';
 import type { TrustPinConfig } from '../client/index.ts';
 import { ConfigError } from '../errors/index.ts';
 import { goPathError, isNotExist } from './go-errors.ts';
+import { goJsonSyntaxError } from './go-json-check.ts';
 import type { Env } from './io.ts';
 
 export const DEFAULT_SERVER_URL = 'https://notary-server:4443';
@@ -100,7 +101,11 @@ export function parseConfigText(file: string, text: string): Record<string, unkn
   const ext = extname(file).slice(1).toLowerCase();
   let raw: unknown;
   try {
-    if (ext === 'json') raw = JSON.parse(text);
+    if (ext === 'json') {
+      const syntax = goJsonSyntaxError(Buffer.from(text, 'utf8'));
+      if (syntax !== null) throw new ConfigError(`error opening config file: While parsing config: ${syntax}`);
+      raw = JSON.parse(text);
+    }
     else if (ext === 'yaml' || ext === 'yml') raw = parseYaml(text) ?? {};
     else throw new ConfigError(`error opening config file: Unsupported Config Type ${JSON.stringify(ext)}`);
   } catch (err) {

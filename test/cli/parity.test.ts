@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { useTarget } from '../support/e2e.ts';
 import { NotaryCli } from '../support/notary-cli.ts';
-import { makeDelegationKey, makePki, removeDir, tempDir, type DelegationKey, type Pki } from '../support/pki.ts';
+import { makeDelegationKey, makePki, makeRootCert, removeDir, tempDir, type DelegationKey, type Pki } from '../support/pki.ts';
 import { selectedTargets } from '../support/servers.ts';
 import { describe2, normalise, VouchCli, type CliResult } from './support.ts';
 
@@ -212,6 +212,27 @@ for (const target of selectedTargets()) {
       await same((g) => ['delete', g, '--remote']);
       await same((g) => ['list', g]);
       await same(() => ['delete', 'example.com/never/was']);
+    });
+
+    it('init --rootkey and --rootcert, bad --custom data', async () => {
+      await same(() => ['key', 'generate', '-o', 'newroot']);
+      await same((g) => ['init', `${g}4`, '--rootkey', 'newroot-key.pem']);
+      await same((g) => ['init', `${g}5`, '--rootkey', alice.keyFile]);
+      await same((g) => ['init', `${g}5`, '--rootkey', '/nonexistent.pem']);
+      const certN = await makeRootCert(env.dir, 'root-n', `${GUN_N}6`);
+      const certV = await makeRootCert(env.dir, 'root-v', `${GUN_V}6`);
+      const own = (g: string): { keyFile: string; certFile: string } => (g === GUN_N ? certN : certV);
+      await same((g) => ['key', 'import', own(g).keyFile, '-r', 'root']);
+      await same((g) => ['init', `${g}6`, '--rootcert', own(g).certFile]);
+      await same((g) => ['publish', `${g}6`]);
+      await same((g) => ['list', `${g}6`]);
+      await same((g) => ['init', `${g}7`, '--rootcert', alice.certFile]);
+      await same((g) => ['init', `${g}7`, '--rootcert', hello]);
+      const bad = await env.file('bad-custom.json', '{bad');
+      const empty = await env.file('empty-custom.json', '');
+      await same((g) => ['add', `${g}6`, 't1', hello, '--custom', bad]);
+      await same((g) => ['addhash', `${g}6`, 't2', '11', '--sha256', SHA_11, '--custom', empty]);
+      await same((g) => ['add', `${g}6`, 't3', hello, '--custom', '/nonexistent.json']);
     });
 
     it('publish of a GUN never initialised initialises it on the spot; init -p', async () => {
