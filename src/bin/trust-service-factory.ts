@@ -8,7 +8,8 @@
  *   server's sealed private keys;
  * - `trust_service.type: local` → keys generated and held in-process, sealed at rest with
  *   `trust_service.key_passphrase` / `VOUCH_SERVER_KEY_PASSPHRASE`.
- * PostgreSQL, MySQL and the remote signer are refused with a clear message until they exist.
+ * - `trust_service.type: remote` → keys held by a notary-signer compatible signer over gRPC
+ *   (RemoteCryptoService, wired in ./signer.ts); the server's health check then includes the signer's.
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { ConfigError } from '../errors/index.ts';
 import { LocalCryptoService } from '../keystore/index.ts';
 import type { TrustServiceHandle } from '../server/serve.ts';
 import { TufTrustService } from '../server/tuf-service.ts';
+import { connectRemoteSigner, withSignerHealth } from './signer.ts';
 import {
   MemoryKeyRecordStore,
   MemoryMetaStore,
@@ -28,12 +30,13 @@ import {
 } from '../storage/index.ts';
 
 export async function createTrustService(config: ServerConfig, logger: FastifyBaseLogger): Promise<TrustServiceHandle> {
-  if (config.trustService.type !== 'local') {
-    throw new ConfigError('trust_service.type "remote" is not supported by this version of vouch; use "local"');
-  }
+  // trust_service.type remote: keys are created and used in the signer over gRPC (src/bin/signer.ts);
+  // the local key table below then stays unused, so no passphrase is asked for or generated for it.
+  const remote = config.trustService.type === 'remote' ? await connectRemoteSigner(config) : null;
   let store: MetaStore;
   let keys: KeyRecordStore;
   let passphrase = config.trustService.keyPassphrase;
+  if (remote !== null) passphrase ??= randomBytes(32).toString('base64');
   switch (config.storage.backend) {
     case 'memory':
       store = new MemoryMetaStore();
@@ -78,11 +81,12 @@ export async function createTrustService(config: ServerConfig, logger: FastifyBa
     default:
       throw new ConfigError(`storage.backend "${config.storage.backend}" is not supported by this version of vouch; use "memory" or "sqlite3"`);
   }
-  const crypto = new LocalCryptoService({ store: keys, passphrase });
+  const crypto = remote ?? new LocalCryptoService({ store: keys, passphrase });
   const service = new TufTrustService({ store, crypto, keyAlgorithm: config.trustService.keyAlgorithm });
   return {
-    service,
+    service: remote === null ? service : withSignerHealth(service, remote),
     async close() {
+      remote?.close();
       await store.close();
       await keys.close();
     },
