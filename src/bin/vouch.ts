@@ -20,6 +20,7 @@ import { loadServerConfig, type LogLevel, type ServerConfig } from '../config/in
 import { startTrustServer, type RunningTrustServer, type TrustServiceFactory } from '../server/serve.ts';
 import { createTrustService } from './trust-service-factory.ts';
 import { defaultServerHints, prepareDefaultServer } from './default-server.ts';
+import { registerSignerCommand } from './signer.ts';
 import { registerNotaryCommands } from '../cli/index.ts';
 import { registerTrustCommands } from '../cli/trust-commands.ts';
 
@@ -100,6 +101,7 @@ export function buildProgram(deps: ServerCommandDeps = {}): Command {
     .action(async (o: { config?: string; logf: string }) => {
       await runServer(o, deps);
     });
+  registerSignerCommand(program);
   program.version('vouch 0.1.0', '--version', 'print the version');
   registerTrustCommands(program);
   registerNotaryCommands(program);
