@@ -3,6 +3,8 @@
  * `list` reads the GUN from the server (pull access); `add`, `remove` and `purge` stage changes
  * offline (and publish with `-p`).
  */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { canonicalKeyId, certificatesToTufKey, checkCertificateValidity, parseCertificateChain, pemDecode, pemEncode, type TufKey } from '../crypto/index.ts';
 import { delegationRoles } from '../client/cli-support.ts';
 import { decodePublicKeyPem } from '../keystore/index.ts';
@@ -13,9 +15,6 @@ import { isNotExist } from './go-errors.ts';
 import { askConfirm } from './io.ts';
 import { Session } from './session.ts';
 import { jsonLine, parseOutputFormat, prettyPaths, rolesJson, rolesTable } from './tables.ts';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-
 /** notary's ParsePEMPublicKey: a `CERTIFICATE` (checked for validity now) or a `PUBLIC KEY`. */
 export function parsePublicKeyPem(pem: Buffer, now: Date): TufKey {
   const [block] = pemDecode(pem.toString('latin1'));

@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { sha256, sha512, toHex } from '../canonical/index.ts';
-import { getTargetByName, listTargets } from '../client/walk.ts';
+import { getTargetByName, listTargets } from '../client/index.ts';
 import { UsageError, errorText, type Invocation } from './command.ts';
 import { readArgFile, strings } from './cmd-stage.ts';
 import { goPathError } from './go-errors.ts';

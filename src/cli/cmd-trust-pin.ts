@@ -9,11 +9,10 @@
  * `key list` shows for the same key is translated to the TUF ID (pinning the canonical one would
  * never match, spec §13.17), and an ID that is not one of the cached root's keys draws a warning.
  */
-import { canonicalKeyId } from '../crypto/index.ts';
-import { FileMetadataCache } from '../client/cache.ts';
-import { describeRootKeys } from '../client/pinning.ts';
-import { Envelope, Root } from '../tuf/index.ts';
 import { resolve } from 'node:path';
+import { describeRootKeys, FileMetadataCache } from '../client/index.ts';
+import { canonicalKeyId } from '../crypto/index.ts';
+import { Envelope, Root } from '../tuf/index.ts';
 import { UsageError, type Invocation } from './command.ts';
 import { addCertPin } from './config-pin.ts';
 import { Session } from './session.ts';

@@ -15,17 +15,14 @@
  *
  * Not safe for concurrent use; one per command run.
  */
-import { Repository, type TrustedRepo } from '../client/index.ts';
-import { FileMetadataCache } from '../client/cache.ts';
-import { resolveTrustPinning, type FirstContactInfo } from '../client/pinning.ts';
-import { Updater } from '../client/updater.ts';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { FileMetadataCache, Repository, resolveTrustPinning, Updater, type FirstContactInfo, type TrustedRepo } from '../client/index.ts';
 import { connectTrustServer, OfflineRemoteStore, parseNotaryAuth, type AccessLevel, type Credentials, type LocatedRemoteStore } from '../http/index.ts';
 import { createPassphraseRetriever, FileKeyStore, type PassphraseRetriever } from '../keystore/index.ts';
 import type { Invocation } from './command.ts';
 import { loadClientConfig, type ClientConfig } from './config.ts';
 import { lineByLine, readHiddenLine, readLine, type CliIo } from './io.ts';
-import type { Readable } from 'node:stream';
-import { join } from 'node:path';
 import { CliLogger } from './log.ts';
 
 export type Access = AccessLevel | 'offline';
