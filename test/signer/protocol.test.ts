@@ -7,52 +7,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { Client, credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, status, type ChannelCredentials } from '@grpc/grpc-js';
 import { canonicalKeyId, tufKeyId, verifySignature } from '../../src/crypto/index.ts';
-import { CreateKey, DeleteKey, GetKeyInfo, HealthCheck, Sign, toBuffer, type UnaryMethod } from '../../src/signer/services.ts';
+import { CreateKey, DeleteKey, GetKeyInfo, HealthCheck, Sign } from '../../src/signer/services.ts';
 import { removeDir, tempDir } from '../support/pki.ts';
-import { makeSignerPki, startSigner, type SignerHandle, type SignerKind, type SignerPki } from './support.ts';
-
-type Outcome<Res> = { ok: true; res: Res } | { ok: false; code: number; details: string };
-
-function call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Outcome<Res>> {
-  return new Promise((resolve) => {
-    client.makeUnaryRequest<Req, Res>(
-      method.path,
-      (v) => toBuffer(method.encodeRequest(v)),
-      (b) => method.decodeResponse(b),
-      req,
-      new Metadata(),
-      { deadline: Date.now() + 10_000 },
-      (err: ServiceError | null, res?: Res) => {
-        if (err !== null) resolve({ ok: false, code: err.code, details: err.details });
-        else resolve({ ok: true, res: res as Res });
-      },
-    );
-  });
-}
-
-/** A call whose request body is the given raw bytes. */
-function rawCall(client: Client, path: string, body: Uint8Array): Promise<Outcome<Buffer>> {
-  return new Promise((resolve) => {
-    client.makeUnaryRequest<Uint8Array, Buffer>(path, (v) => toBuffer(v), (b) => b, body, new Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => {
-      if (err !== null) resolve({ ok: false, code: err.code, details: err.details });
-      else resolve({ ok: true, res: res as Buffer });
-    });
-  });
-}
-
-function expectOk<Res>(o: Outcome<Res>): Res {
-  if (!o.ok) assert.fail(`expected OK, got code ${o.code}: ${o.details}`);
-  return o.res;
-}
-
-function expectStatus<Res>(o: Outcome<Res>, code: number, details?: string): void {
-  assert.equal(o.ok, false, 'expected an error status');
-  if (o.ok) return;
-  assert.equal(o.code, code, `status code (details: ${o.details})`);
-  if (details !== undefined) assert.equal(o.details, details);
-}
+import { call, expectOk, expectStatus, makeSignerPki, rawCall, startSigner, type SignerHandle, type SignerKind, type SignerPki } from './support.ts';
 
 const enc = new TextEncoder();
 const CONTENT = enc.encode('{"_type":"Timestamp","expires":"2030-01-01T00:00:00Z","meta":{},"version":1}');

@@ -13,6 +13,7 @@
  *   const signer = await startSigner('vouch', { dir, pki, backend: 'sqlite3' });
  *   try { … signer.port … } finally { await signer.stop(); }
  */
+import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -20,7 +21,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { makePki, type Pki } from '../support/pki.ts';
 import { freePort, VOUCH_BIN } from '../support/servers.ts';
+import { Client, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { RemoteCryptoService } from '../../src/signer/index.ts';
+import { toBuffer, type UnaryMethod } from '../../src/signer/services.ts';
 
 const run = promisify(execFile);
 
@@ -81,8 +84,8 @@ export interface SignerOptions {
   readonly backend?: 'memory' | 'sqlite3';
   /** sqlite3 file; default `<dir>/signer.db`. */
   readonly dbFile?: string;
-  /** storage.default_alias (SQL backends); default "alias1". */
-  readonly defaultAlias?: string;
+  /** storage.default_alias (SQL backends); default "alias1"; null: not in the config. */
+  readonly defaultAlias?: string | null;
   /** Extra environment (e.g. NOTARY_SIGNER_ALIAS1). Default: NOTARY_SIGNER_ALIAS1 set. */
   readonly env?: Record<string, string>;
   readonly logLevel?: string;
@@ -142,7 +145,8 @@ export async function startSigner(kind: SignerKind, opts: SignerOptions): Promis
   const backend = opts.backend ?? 'memory';
   const dbFile = backend === 'sqlite3' ? (opts.dbFile ?? join(opts.dir, 'signer.db')) : undefined;
   const storage: Record<string, unknown> = { backend };
-  if (dbFile !== undefined) Object.assign(storage, { db_url: dbFile, default_alias: opts.defaultAlias ?? 'alias1' });
+  if (dbFile !== undefined) storage['db_url'] = dbFile;
+  if (dbFile !== undefined && opts.defaultAlias !== null) storage['default_alias'] = opts.defaultAlias ?? 'alias1';
   const config = {
     server: {
       grpc_addr: `127.0.0.1:${port}`,
@@ -232,4 +236,47 @@ export function remoteTrustService(pki: SignerPki, port: number, keyAlgorithm = 
     tls_client_cert: pki.clientCertFile,
     tls_client_key: pki.clientKeyFile,
   };
+}
+
+// ---------------------------------------------------------------- raw gRPC calls
+
+export type Outcome<Res> = { ok: true; res: Res } | { ok: false; code: number; details: string };
+
+export function call<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, req: Req): Promise<Outcome<Res>> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest<Req, Res>(
+      method.path,
+      (v) => toBuffer(method.encodeRequest(v)),
+      (b) => method.decodeResponse(b),
+      req,
+      new Metadata(),
+      { deadline: Date.now() + 10_000 },
+      (err: ServiceError | null, res?: Res) => {
+        if (err !== null) resolve({ ok: false, code: err.code, details: err.details });
+        else resolve({ ok: true, res: res as Res });
+      },
+    );
+  });
+}
+
+/** A call whose request body is the given raw bytes. */
+export function rawCall(client: Client, path: string, body: Uint8Array): Promise<Outcome<Buffer>> {
+  return new Promise((resolve) => {
+    client.makeUnaryRequest<Uint8Array, Buffer>(path, (v) => toBuffer(v), (b) => b, body, new Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => {
+      if (err !== null) resolve({ ok: false, code: err.code, details: err.details });
+      else resolve({ ok: true, res: res as Buffer });
+    });
+  });
+}
+
+export function expectOk<Res>(o: Outcome<Res>): Res {
+  if (!o.ok) assert.fail(`expected OK, got code ${o.code}: ${o.details}`);
+  return o.res;
+}
+
+export function expectStatus<Res>(o: Outcome<Res>, code: number, details?: string): void {
+  assert.equal(o.ok, false, 'expected an error status');
+  if (o.ok) return;
+  assert.equal(o.code, code, `status code (details: ${o.details})`);
+  if (details !== undefined) assert.equal(o.details, details);
 }
