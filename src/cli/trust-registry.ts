@@ -15,7 +15,9 @@
  * `platformManifests(index)`: the platform entries of an image index / manifest list (entries
  * without a platform, or for `unknown/unknown` such as attestations, are left out).
  *
- * Not here: identity-token (OAuth2 refresh token) logins; pushing.
+ * A login saved as an identity token (OAuth2 refresh token) is used through trust-auth.ts.
+ *
+ * Not here: pushing.
  *
  * @example
  *   const src = new RegistryManifestSource({ configDir, auth });
@@ -24,6 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AuthorizingFetcher, NodeFetcher, TokenAuthenticator, type Credentials, type Fetcher, type FetchResponse } from '../http/index.ts';
+import { RefreshTokenFetcher } from './trust-auth.ts';
 import { dockerTlsOptions, type RegistryAuth } from './trust-config.ts';
 import { isInsecureRegistry, type ImageRef } from './trust-ref.ts';
 
@@ -116,9 +119,10 @@ export class RegistryManifestSource implements ManifestSource {
     if (p === undefined) {
       p = (async () => {
         const insecure = await isInsecureRegistry(ref.domain);
-        const base = this.#o.fetcher ?? new NodeFetcher(await dockerTlsOptions(this.#o.configDir, registryHost(ref), insecure));
+        const node = this.#o.fetcher ?? new NodeFetcher(await dockerTlsOptions(this.#o.configDir, registryHost(ref), insecure));
         const auth = await this.#o.auth(ref);
-        const credentials = (): Credentials | undefined => (auth === undefined || auth.username === '' ? undefined : { username: auth.username, password: auth.password });
+        const base = auth !== undefined && auth.identityToken !== '' ? new RefreshTokenFetcher(node, { refreshToken: auth.identityToken, scope: `repository:${ref.path}:pull` }) : node;
+        const credentials = (): Credentials | undefined => (auth === undefined || auth.username === '' || auth.identityToken !== '' ? undefined : { username: auth.username, password: auth.password });
         const authn = new TokenAuthenticator({ fetcher: base, gun: ref.path, access: 'readOnly', credentials });
         return { fetcher: new AuthorizingFetcher(base, authn), insecure };
       })();

@@ -27,6 +27,7 @@ import {
   NetworkError,
   NodeFetcher,
   AuthorizingFetcher,
+  ACCESS_ACTIONS,
   TokenAuthenticator,
   type AccessLevel,
   type Credentials,
@@ -35,6 +36,7 @@ import {
 import { createPassphraseRetriever, DOCKER_ALIAS_MAP, FileKeyStore, type PassphraseRetriever } from '../keystore/index.ts';
 import { RootRotationError, RootValidationError, ThresholdError } from '../tuf/index.ts';
 import type { CliIo } from './io.ts';
+import { RefreshTokenFetcher } from './trust-auth.ts';
 import { dockerConfigDir, dockerTlsOptions, dockerTrustDir, registryAuth, type RegistryAuth } from './trust-config.ts';
 import { authKeyFor, isInsecureRegistry, trustServerFor, type ImageRef } from './trust-ref.ts';
 
@@ -92,9 +94,11 @@ export class TrustSession {
     const serverUrl = trustServerFor(ref, this.io.env);
     const host = new URL(serverUrl).host;
     const insecure = await isInsecureRegistry(ref.domain);
-    const fetcher = new NodeFetcher(await dockerTlsOptions(this.configDir, host, insecure));
     const auth = await this.auth(ref);
-    const credentials = (): Credentials | undefined => (auth === undefined || auth.username === '' ? undefined : { username: auth.username, password: auth.password });
+    const node = new NodeFetcher(await dockerTlsOptions(this.configDir, host, insecure));
+    // an identity token (OAuth2 refresh token) from `docker login` answers Bearer challenges below the usual authenticator
+    const fetcher = auth !== undefined && auth.identityToken !== '' ? new RefreshTokenFetcher(node, { refreshToken: auth.identityToken, scope: `repository:${ref.gun}:${ACCESS_ACTIONS[access].join(',')}` }) : node;
+    const credentials = (): Credentials | undefined => (auth === undefined || auth.username === '' || auth.identityToken !== '' ? undefined : { username: auth.username, password: auth.password });
     const conn = await connectTrustServer({ serverUrl, gun: ref.gun, access, fetcher, credentials });
     let remote = conn.remote;
     if (!conn.online) {

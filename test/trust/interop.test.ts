@@ -165,7 +165,7 @@ for (const target of selectedTargets()) {
       const hex = (m: { bytes: Buffer }): string => sha256(m.bytes).slice('sha256:'.length);
 
       before(async () => {
-        reg = await startRegistry({ users: { ci: 'ci-password' } });
+        reg = await startRegistry({ users: { ci: 'ci-password' }, refreshTokens: ['ci-identity-token'] });
         gun = `${reg.host}/team/app`;
         reg.put('team/app', 'v1', single);
         reg.put('team/app', 'multi', index);
@@ -203,6 +203,17 @@ for (const target of selectedTargets()) {
             ['v1', hex(single), ['ci']],
           ],
         );
+      });
+
+      it('a login saved as an identity token reads the registry through the refresh_token grant', async () => {
+        await writeDockerLogin(ci.configDir, reg.host, 'ci', '', 'ci-identity-token');
+        const v3 = ociManifest('v3');
+        reg.put('team/app', 'v3', v3);
+        const r = await new VouchTrust(ci).ok('sign', `${gun}:v3`);
+        assert.equal(r.stdout, `Signing and pushing trust metadata\nSuccessfully signed ${gun}:v3\n`);
+        assert.ok(reg.log.includes('POST /token'), reg.log.join('\n'));
+        const seen = await inspect(ci, gun);
+        assert.deepEqual(seen.SignedTags.find((t) => t.SignedTag === 'v3'), { SignedTag: 'v3', Digest: hex(v3), Signers: ['ci'] });
       });
 
       it('a tag the registry does not have is refused and nothing is signed', async () => {

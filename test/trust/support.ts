@@ -103,9 +103,10 @@ export function sha256(bytes: Buffer | string): string {
 
 /**
  * A registry serving `GET /v2/<repo>/manifests/<tag|digest>` over plain HTTP on loopback. With
- * `users`, manifests need a Bearer token from `/token` (Basic credentials, docker's token flow).
+ * `users`, manifests need a Bearer token from `/token` (Basic credentials, docker's token flow,
+ * or a POST with one of `refreshTokens`, docker's identity-token flow).
  */
-export async function startRegistry(o: { users?: Readonly<Record<string, string>> } = {}): Promise<TestRegistry> {
+export async function startRegistry(o: { users?: Readonly<Record<string, string>>; refreshTokens?: readonly string[] } = {}): Promise<TestRegistry> {
   const manifests = new Map<string, StoredManifest>();
   const tokens = new Set<string>();
   const log: string[] = [];
@@ -113,6 +114,23 @@ export async function startRegistry(o: { users?: Readonly<Record<string, string>
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     log.push(`${req.method} ${url.pathname}${req.headers.authorization !== undefined ? ' auth' : ''}`);
+    if (url.pathname === '/token' && req.method === 'POST') {
+      // docker's OAuth2 refresh_token grant (identity tokens saved by docker login)
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const ok = form.get('grant_type') === 'refresh_token' && form.get('client_id') === 'docker' && (o.refreshTokens ?? []).includes(form.get('refresh_token') ?? '');
+        if (!ok) {
+          res.writeHead(401).end('{"error":"invalid_grant"}');
+          return;
+        }
+        const token = `r-${tokens.size}-${Date.now()}`;
+        tokens.add(token);
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: token, expires_in: 300 }));
+      });
+      return;
+    }
     if (url.pathname === '/token') {
       const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '');
       const [user, pass] = basic === null ? ['', ''] : Buffer.from(basic[1] as string, 'base64').toString('utf8').split(':');
@@ -163,10 +181,16 @@ export async function startRegistry(o: { users?: Readonly<Record<string, string>
   };
 }
 
-/** Write `config.json` with Basic credentials for a registry host (what `docker login` leaves). */
-export async function writeDockerLogin(configDir: string, registryHost: string, user: string, password: string): Promise<void> {
-  const auth = Buffer.from(`${user}:${password}`).toString('base64');
-  await writeFile(join(configDir, 'config.json'), JSON.stringify({ auths: { [registryHost]: { auth } } }, null, '\t'));
+/**
+ * Write `config.json` as `docker login` leaves it: Basic credentials, or with `identityToken` the
+ * user name alone plus the identity token.
+ */
+export async function writeDockerLogin(configDir: string, registryHost: string, user: string, password: string, identityToken?: string): Promise<void> {
+  const entry =
+    identityToken === undefined
+      ? { auth: Buffer.from(`${user}:${password}`).toString('base64') }
+      : { auth: Buffer.from(`${user}:`).toString('base64'), identitytoken: identityToken };
+  await writeFile(join(configDir, 'config.json'), JSON.stringify({ auths: { [registryHost]: entry } }, null, '\t'));
 }
 
 /** An OCI image manifest (tiny, content made up) and an index over two platforms plus an attestation. */
