@@ -105,14 +105,15 @@ function commandHelp(path: string, spec: TrustCommandSpec): string {
   return out;
 }
 
-function groupHelp(path: string, short: string, groups: readonly TrustGroupSpec[], commands: readonly TrustCommandSpec[]): string {
+/** docker's help for a command group, from the commands registered on it (so `trust pin` shows too). */
+function groupHelp(path: string, short: string, cmd: Command): string {
   let out = `Usage:  ${path} COMMAND\n\n${short}\n`;
-  const pad = (s: string): string => s.padEnd(12);
-  if (groups.length > 0) out += `\nManagement Commands:\n${groups.map((g) => `  ${pad(g.name)}${g.short}`).join('\n')}\n`;
-  if (commands.length > 0) {
-    const sorted = [...commands].sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : 1));
-    out += `\nCommands:\n${sorted.map((c) => `  ${pad(nameOf(c))}${c.short}`).join('\n')}\n`;
-  }
+  const line = (c: Command): string => `  ${c.name().padEnd(12)}${c.description()}`;
+  const byName = (a: Command, b: Command): number => (a.name() < b.name() ? -1 : 1);
+  const groups = cmd.commands.filter((c) => c.commands.length > 0).sort(byName);
+  const leaves = cmd.commands.filter((c) => c.commands.length === 0).sort(byName);
+  if (groups.length > 0) out += `\nManagement Commands:\n${groups.map(line).join('\n')}\n`;
+  if (leaves.length > 0) out += `\nCommands:\n${leaves.map(line).join('\n')}\n`;
   return out + `\nRun '${path} COMMAND --help' for more information on a command.\n`;
 }
 
@@ -193,11 +194,11 @@ function buildGroup(name: string, short: string, path: string, groups: readonly 
   const cmdPath = `${path} ${name}`;
   const cmd = new Command(name).description(short);
   cmd.configureOutput({ writeOut: (s) => ctx.io().stdout.write(s), writeErr: (s) => ctx.io().stderr.write(s) });
-  cmd.configureHelp({ formatHelp: () => groupHelp(cmdPath, short, groups, commands) });
+  cmd.configureHelp({ formatHelp: () => groupHelp(cmdPath, short, cmd) });
   for (const g of groups) cmd.addCommand(buildGroup(g.name, g.short, cmdPath, [], g.commands, ctx));
   for (const c of commands) cmd.addCommand(buildLeaf(c, cmdPath, ctx));
   cmd.action(() => {
-    ctx.io().stderr.write(groupHelp(cmdPath, short, groups, commands));
+    ctx.io().stderr.write(groupHelp(cmdPath, short, cmd));
   });
   return cmd;
 }
