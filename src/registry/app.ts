@@ -20,7 +20,7 @@
  *   // or, in a combined server: if (!(await app.handle(req, res))) trustApi(req, res);
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { accessDetail, AuthChallengeError, catalogAccess, repositoryAccess, type Access } from '../auth/index.ts';
+import { accessDetail, AuthChallengeError, catalogAccess, repositoryAccess, type Access } from '../auth/access.ts';
 import { resolveLimits, type RegistryOptions } from './config.ts';
 import { registryError, sendError, RegistryApiError } from './errors.ts';
 import { deleteBlob, getBlob } from './handlers/blobs.ts';

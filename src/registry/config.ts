@@ -5,7 +5,7 @@
  * Example:
  *   const app = createRegistryApp({ storageDir: '/var/lib/vouch/registry', auth, policy });
  */
-import type { AccessController } from '../auth/index.ts';
+import type { AccessController } from '../auth/access.ts';
 import { ConfigError } from '../errors/index.ts';
 import type { TrustPolicy } from './policy.ts';
 import type { RegistryStore } from './store/types.ts';

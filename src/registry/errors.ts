@@ -24,7 +24,9 @@
  * An unexpected failure is `UNKNOWN`/500 and its message is not sent.
  */
 import type { ServerResponse } from 'node:http';
-import { encodeErrorEnvelope, JSON_CONTENT_TYPE } from '../http/index.ts';
+// Direct module imports, not the folders' index.ts: those also load the trust client (fetcher,
+// token auth), about 30 MiB of resident memory a registry process does not need.
+import { encodeErrorEnvelope, JSON_CONTENT_TYPE } from '../http/error-envelope.ts';
 import { VouchError, type ErrorCode } from '../errors/index.ts';
 
 export const OciErrorCode = {

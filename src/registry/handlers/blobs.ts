@@ -1,9 +1,8 @@
 /**
  * Blob handlers: GET/HEAD (with a single byte range) and DELETE of `/v2/<name>/blobs/<digest>`.
- * Bytes are streamed from the store with back-pressure; a blob is served only to repositories
+ * Bytes are copied from the store through reused buffers with back-pressure; a blob is served only to repositories
  * that link it (distribution's rule), so a digest alone does not reveal another repository's data.
  */
-import { pipeline } from 'node:stream/promises';
 import { registryError } from '../errors.ts';
 import { parseDigest, type Digest } from '../names.ts';
 import { type Ctx, parseRangeHeader, reply } from './context.ts';
@@ -45,12 +44,13 @@ export async function getBlob(ctx: Ctx): Promise<void> {
   } else {
     res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${blob.size}` });
   }
-  const body = range === null ? blob.stream() : blob.stream(range.start, range.end);
   try {
-    await pipeline(body, res);
+    await (range === null ? blob.copyTo(res) : blob.copyTo(res, range.start, range.end));
+    res.end();
   } catch {
-    // The client went away (or the disk failed) mid-body: the socket is closed by pipeline and
-    // the client sees a short body, which it verifies against the digest anyway.
+    // The client went away, or the disk failed mid-body: drop the connection so the client sees
+    // a short body (which it verifies against the digest anyway).
+    res.destroy();
   }
 }
 

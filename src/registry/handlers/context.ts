@@ -5,7 +5,7 @@
  * options it was constructed with (no globals, no request-scoped lookups).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccessController } from '../../auth/index.ts';
+import type { AccessController } from '../../auth/access.ts';
 import type { RegistryLimits } from '../config.ts';
 import { registryError } from '../errors.ts';
 import type { TrustPolicy } from '../policy.ts';

@@ -14,8 +14,9 @@
  */
 import { registryError } from '../errors.ts';
 import { isDigestAlgorithm, isValidRepositoryName, parseDigest } from '../names.ts';
-import { repositoryAccess } from '../../auth/index.ts';
+import { repositoryAccess } from '../../auth/access.ts';
 import { registryPaths } from '../routes.ts';
+import { uploadPacer } from '../store/buffers.ts';
 import type { UploadSession } from '../store/types.ts';
 import { requireDigest } from './blobs.ts';
 import { type Ctx, declaredLength, hasBody, parseContentRange, reply } from './context.ts';
@@ -54,6 +55,7 @@ async function appendBody(ctx: Ctx, s: UploadSession): Promise<number> {
   return ctx.deps.store.appendUpload(ctx.params.name, s.id, s.size, ctx.req, {
     ...(expectedLength === undefined ? {} : { expectedLength }),
     maxSize: ctx.deps.limits.maxBlobBytes,
+    onChunk: (n) => uploadPacer.add(n),
   });
 }
 

@@ -15,10 +15,12 @@
  *   await store.appendUpload('library/app', s.id, 0, req);
  *   await store.commitUpload('library/app', s.id, digest);
  */
-import { open, readdir, rm } from 'node:fs/promises';
+import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { StateError } from '../../errors/index.ts';
 import { join } from 'node:path';
 import { registryError } from '../errors.ts';
 import { isDigestAlgorithm, parseDigest, type Digest } from '../names.ts';
+import { copyFileRange } from './buffers.ts';
 import { asciiSort } from './common.ts';
 import { FsPaths } from './fs-paths.ts';
 import { FsUploads } from './fs-uploads.ts';
@@ -69,7 +71,7 @@ export class FsRegistryStore implements RegistryStore {
   }
 
   async openBlob(digest: Digest): Promise<OpenBlob | null> {
-    let fh;
+    let fh: FileHandle;
     try {
       fh = await open(this.paths.blob(digest), 'r');
     } catch (err) {
@@ -77,16 +79,30 @@ export class FsRegistryStore implements RegistryStore {
       throw err;
     }
     const { size } = await fh.stat();
-    let handedOver = false;
+    let used = false;
+    const claim = (): void => {
+      if (used) throw new StateError('an OpenBlob is read once');
+      used = true;
+    };
     return {
       size,
       stream: (start = 0, end = size - 1) => {
-        handedOver = true;
+        claim();
         // autoClose: the stream closes the handle when it ends, fails or is destroyed.
         return fh.createReadStream({ start, end: Math.max(end, start - 1), highWaterMark: 1 << 20, autoClose: true });
       },
+      copyTo: async (out, start = 0, end = size - 1) => {
+        claim();
+        try {
+          await copyFileRange(fh, start, end, out);
+        } finally {
+          await fh.close();
+        }
+      },
       close: async () => {
-        if (!handedOver) await fh.close();
+        if (used) return;
+        used = true;
+        await fh.close();
       },
     };
   }

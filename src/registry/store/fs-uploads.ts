@@ -14,14 +14,13 @@ import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { randomUUID, createHash, type Hash } from 'node:crypto';
 import { registryError } from '../errors.ts';
 import { digestAlgorithm, digestFromHash, type Digest, type DigestAlgorithm } from '../names.ts';
+import { sharedPool } from './buffers.ts';
 import { rangeNotSatisfiable } from './common.ts';
 import type { FsPaths } from './fs-paths.ts';
 import { fileStat, isNotFound, readIfExists, writeAtomic } from './fs-util.ts';
 import type { AppendOptions, UploadSession } from './types.ts';
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** Bytes gathered before one `writev`. */
-const WRITE_BATCH = 1 << 20;
 /** Hash states kept for sessions nobody finished (oldest dropped first; they are only a cache). */
 const MAX_CACHED_HASHES = 4096;
 
@@ -187,49 +186,65 @@ export class FsUploads {
   }
 }
 
-/** Copy the source to `fh` at `offset` in batches, hashing as it goes; returns the end offset. */
+/** Writes queued on one session before reading more of the body waits for the oldest. */
+const MAX_PENDING_WRITES = 3;
+
+async function writeFully(fh: FileHandle, buf: Buffer, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesWritten } = await fh.write(buf, done, length - done, position + done);
+    done += bytesWritten;
+  }
+}
+
+/**
+ * Copy the source to `fh` at `offset`, hashing as it goes; returns the end offset. Bytes are
+ * gathered into pooled 1 MiB buffers and written while the next ones are read, with at most
+ * `MAX_PENDING_WRITES` writes in flight. Nothing is left in flight when this settles, so the
+ * caller may truncate safely after a failure.
+ */
 async function writeAll(fh: FileHandle, offset: number, source: AsyncIterable<Uint8Array>, hash: Hash | null, opts: AppendOptions): Promise<number> {
   let pos = offset;
   let received = 0;
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
+  let buf = sharedPool.take();
+  let fill = 0;
+  const inflight: Promise<void>[] = [];
   const flush = async (): Promise<void> => {
-    let written = 0;
-    while (written < batchBytes) {
-      const r = await fh.writev(batch, pos + written);
-      written += r.bytesWritten;
-      if (written < batchBytes) batch = dropPrefix(batch, r.bytesWritten);
-    }
-    pos += batchBytes;
-    batch = [];
-    batchBytes = 0;
+    if (fill === 0) return;
+    const b = buf;
+    const p = writeFully(fh, b, fill, pos).then(() => sharedPool.give(b));
+    p.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+    inflight.push(p);
+    pos += fill;
+    buf = sharedPool.take();
+    fill = 0;
+    if (inflight.length >= MAX_PENDING_WRITES) await inflight.shift();
   };
-  for await (const chunk of source) {
-    received += chunk.byteLength;
-    if (opts.expectedLength !== undefined && received > opts.expectedLength) throw registryError('SIZE_INVALID', 'more bytes than Content-Length');
-    if (opts.maxSize !== undefined && offset + received > opts.maxSize) throw registryError('SIZE_INVALID', 'upload exceeds the size limit', { status: 413 });
-    hash?.update(chunk);
-    batch.push(chunk);
-    batchBytes += chunk.byteLength;
-    if (batchBytes >= WRITE_BATCH) await flush();
+  try {
+    for await (const chunk of source) {
+      received += chunk.byteLength;
+      if (opts.expectedLength !== undefined && received > opts.expectedLength) throw registryError('SIZE_INVALID', 'more bytes than Content-Length');
+      if (opts.maxSize !== undefined && offset + received > opts.maxSize) throw registryError('SIZE_INVALID', 'upload exceeds the size limit', { status: 413 });
+      hash?.update(chunk);
+      opts.onChunk?.(chunk.byteLength);
+      let off = 0;
+      while (off < chunk.byteLength) {
+        const n = Math.min(buf.length - fill, chunk.byteLength - off);
+        buf.set(chunk.subarray(off, off + n), fill);
+        fill += n;
+        off += n;
+        if (fill === buf.length) await flush();
+      }
+    }
+    await flush();
+    await Promise.all(inflight);
+  } catch (err) {
+    await Promise.allSettled(inflight);
+    throw err;
   }
-  if (batchBytes > 0) await flush();
+  sharedPool.give(buf);
   if (opts.expectedLength !== undefined && received !== opts.expectedLength) throw registryError('SIZE_INVALID', 'fewer bytes than Content-Length');
   return pos;
-}
-
-function dropPrefix(bufs: Uint8Array[], n: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  let skip = n;
-  for (const b of bufs) {
-    if (skip >= b.byteLength) {
-      skip -= b.byteLength;
-      continue;
-    }
-    out.push(skip > 0 ? b.subarray(skip) : b);
-    skip = 0;
-  }
-  return out;
 }
 
 /** Hash a file by streaming it. */

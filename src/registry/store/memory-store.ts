@@ -61,6 +61,8 @@ export class MemoryRegistryStore implements RegistryStore {
     return {
       size: bytes.byteLength,
       stream: (start = 0, end = bytes.byteLength - 1) => Readable.from([bytes.subarray(start, end + 1)]),
+      copyTo: (out, start = 0, end = bytes.byteLength - 1) =>
+        new Promise<void>((resolve, reject) => out.write(bytes.subarray(start, end + 1), (err) => (err ? reject(err) : resolve()))),
       close: async () => {},
     };
   }
@@ -113,6 +115,7 @@ export class MemoryRegistryStore implements RegistryStore {
         n += chunk.byteLength;
         if (opts.expectedLength !== undefined && n > opts.expectedLength) throw registryError('SIZE_INVALID', 'more bytes than Content-Length');
         if (opts.maxSize !== undefined && offset + n > opts.maxSize) throw registryError('SIZE_INVALID', 'upload exceeds the size limit', { status: 413 });
+        opts.onChunk?.(chunk.byteLength);
         got.push(Buffer.from(chunk));
       }
       if (opts.expectedLength !== undefined && n !== opts.expectedLength) throw registryError('SIZE_INVALID', 'fewer bytes than Content-Length');

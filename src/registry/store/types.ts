@@ -25,7 +25,7 @@
  * (`BLOB_UPLOAD_UNKNOWN`, `BLOB_UPLOAD_INVALID` with status 416, `DIGEST_INVALID`,
  * `SIZE_INVALID`, `BLOB_UNKNOWN`, `TOOMANYREQUESTS`); anything else is a storage failure.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../names.ts';
 
 export interface UploadSession {
@@ -41,13 +41,23 @@ export interface AppendOptions {
   readonly expectedLength?: number;
   /** The session may not grow beyond this many bytes → SIZE_INVALID. */
   readonly maxSize?: number;
+  /** Observer called with the length of every chunk consumed (progress, memory pacing). */
+  readonly onChunk?: (bytes: number) => void;
 }
 
-/** An open blob: the bytes stay readable until `close`, even if the blob is deleted meanwhile. */
+/**
+ * An open blob: the bytes stay readable until it is closed, even if the blob is deleted meanwhile.
+ * Use exactly one of `stream`, `copyTo` or `close`; the first two close it when done.
+ */
 export interface OpenBlob {
   readonly size: number;
-  /** A stream of bytes `start..end` inclusive (default: all). Call at most once. */
+  /** A stream of bytes `start..end` inclusive (default: all). */
   stream(start?: number, end?: number): Readable;
+  /**
+   * Write bytes `start..end` inclusive to `out` with back-pressure, reusing buffers; resolves once
+   * `out` has flushed them (it is not ended). Rejects if `out` fails or closes first.
+   */
+  copyTo(out: Writable, start?: number, end?: number): Promise<void>;
   close(): Promise<void>;
 }
 
