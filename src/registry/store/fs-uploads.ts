@@ -199,8 +199,8 @@ async function writeFully(fh: FileHandle, buf: Buffer, length: number, position:
 
 /**
  * Copy the source to `fh` at `offset`, hashing as it goes; returns the end offset. Bytes are
- * gathered into pooled 1 MiB buffers and written while the next ones are read, with at most
- * `MAX_PENDING_WRITES` writes in flight. Nothing is left in flight when this settles, so the
+ * gathered into pooled 1 MiB buffers and written, in order, while the next ones are read, with
+ * at most `MAX_PENDING_WRITES` writes queued. Nothing is left in flight when this settles, so the
  * caller may truncate safely after a failure.
  */
 async function writeAll(fh: FileHandle, offset: number, source: AsyncIterable<Uint8Array>, hash: Hash | null, opts: AppendOptions): Promise<number> {
@@ -212,7 +212,10 @@ async function writeAll(fh: FileHandle, offset: number, source: AsyncIterable<Ui
   const flush = async (): Promise<void> => {
     if (fill === 0) return;
     const b = buf;
-    const p = writeFully(fh, b, fill, pos).then(() => sharedPool.give(b));
+    const [len, at] = [fill, pos];
+    // Each write starts after the previous one, so the file is always a prefix of the body
+    // (a session resumed after a crash continues from valid bytes); reading goes on meanwhile.
+    const p = (inflight.at(-1) ?? Promise.resolve()).then(() => writeFully(fh, b, len, at)).then(() => sharedPool.give(b));
     p.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
     inflight.push(p);
     pos += fill;
