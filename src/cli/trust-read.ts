@@ -6,7 +6,6 @@
  * three sections per argument, separated by two newlines; the first failure stops it.
  * `--pretty --output json` (vouch): the rows of those tables as JSON, one line.
  */
-import { NoSuchTargetError } from '../client/index.ts';
 import type { TrustCommandSpec, TrustInvocation } from './trust-cli.ts';
 import { inspectJson, inspectOutput, prettyJson, prettyText, trustInfo, type TrustInfo } from './trust-inspect.ts';
 import { parseImageRef } from './trust-ref.ts';
@@ -28,7 +27,6 @@ async function lookupTrustInfo(inv: TrustInvocation, remote: string): Promise<Tr
     const trusted = await inv.session.trusted(conn);
     return trustInfo(trusted, ref.tag);
   } catch (err) {
-    if (err instanceof NoSuchTargetError) throw err;
     throw new Error(`no signatures or cannot access ${remote}`, { cause: err });
   } finally {
     await repo.changelist.clear();
