@@ -101,7 +101,10 @@ export interface SignerHandle {
   readonly dbFile: string | undefined;
   output(): string;
   stop(): Promise<void>;
+  /** Send a signal and wait for the process to exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Send a signal without waiting (SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void;
   /** Start again with the same config, port, database and environment. */
   restart(): Promise<void>;
 }
@@ -217,6 +220,9 @@ export async function startSigner(kind: SignerKind, opts: SignerOptions): Promis
       if (child === undefined || exitInfo !== undefined) return;
       child.kill(signal);
       await exited;
+    },
+    signal(signal) {
+      if (child !== undefined && exitInfo === undefined) child.kill(signal);
     },
     async restart() {
       if (exitInfo === undefined) throw new Error('restart: signer still running');
