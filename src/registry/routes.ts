@@ -79,7 +79,7 @@ export function matchRegistryRoute(path: string): RouteMatch | null {
 const q = (params: Record<string, string | number | undefined>): string => {
   const parts = Object.entries(params)
     .filter((e): e is [string, string | number] => e[1] !== undefined)
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v)).replaceAll('%3A', ':')}`);
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 };
 

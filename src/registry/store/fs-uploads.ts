@@ -38,6 +38,8 @@ export class FsUploads {
   readonly #sync: boolean;
   readonly #hashes = new Map<string, HashState>();
   readonly #busy = new Set<string>();
+  /** Sessions with an append in progress → the size they had when it started. */
+  readonly #appending = new Map<string, number>();
 
   constructor(paths: FsPaths, sync: boolean) {
     this.#paths = paths;
@@ -55,9 +57,12 @@ export class FsUploads {
     return { id, repo, size: 0, startedAt };
   }
 
+  /** The session; while an append runs, its size is the size before that append (nothing partial shows). */
   async get(repo: string, id: string): Promise<UploadSession | null> {
     const s = await this.#read(id);
-    return s !== null && s.repo === repo ? s : null;
+    if (s === null || s.repo !== repo) return null;
+    const before = this.#appending.get(id);
+    return before === undefined ? s : { ...s, size: before };
   }
 
   async list(): Promise<UploadSession[]> {
@@ -88,6 +93,7 @@ export class FsUploads {
       const hash = cached !== undefined && cached.offset === offset ? cached.hash : offset === 0 ? createHash('sha256') : null;
       const before = hash?.copy() ?? null;
       const fh = await open(this.#paths.uploadData(id), 'r+');
+      this.#appending.set(id, offset);
       try {
         const end = await writeAll(fh, offset, source, hash, opts);
         if (hash !== null) this.#remember(id, { offset: end, hash });
@@ -97,6 +103,7 @@ export class FsUploads {
         if (before !== null) this.#remember(id, { offset, hash: before });
         throw err;
       } finally {
+        this.#appending.delete(id);
         await fh.close();
       }
     });
