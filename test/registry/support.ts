@@ -99,6 +99,8 @@ export interface RunningRegistry {
   /** skopeo flags for pushing to this registry as `user` (or anonymously). */
   destFlags(user?: string): string[];
   srcFlags(user?: string): string[];
+  /** Flags for `skopeo inspect` / `list-tags`. */
+  flags(user?: string): string[];
   stop(): Promise<void>;
 }
 
@@ -109,10 +111,11 @@ export interface StartOptions {
   readonly vouch?: Partial<CreateRegistryAppOptions>;
 }
 
-const creds = (prefix: 'dest' | 'src', user?: string): string[] => {
-  const flags = [`--${prefix}-tls-verify=false`];
-  if (user !== undefined) flags.push(`--${prefix}-creds`, `${user}:${USERS[user]?.password ?? 'wrong'}`);
-  else flags.push(`--${prefix}-no-creds`);
+const creds = (prefix: 'dest' | 'src' | '', user?: string): string[] => {
+  const p = prefix === '' ? '' : `${prefix}-`;
+  const flags = [`--${p}tls-verify=false`];
+  if (user !== undefined) flags.push(`--${p}creds`, `${user}:${USERS[user]?.password ?? 'wrong'}`);
+  else flags.push(`--${p}no-creds`);
   return flags;
 };
 
@@ -140,6 +143,7 @@ async function startVouch(opts: StartOptions): Promise<RunningRegistry> {
     app,
     destFlags: (u) => creds('dest', u),
     srcFlags: (u) => creds('src', u),
+    flags: (u) => creds('', u),
     stop: () => closeServer(server),
   };
 }
@@ -213,6 +217,7 @@ async function startDockerRegistry(opts: StartOptions): Promise<RunningRegistry>
     storageDir: opts.storageDir,
     destFlags: (u) => creds('dest', u),
     srcFlags: (u) => creds('src', u),
+    flags: (u) => creds('', u),
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

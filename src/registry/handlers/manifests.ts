@@ -67,12 +67,12 @@ export async function putManifest(ctx: Ctx): Promise<void> {
   for (const t of extraTags) if (!isValidTag(t)) throw registryError('MANIFEST_INVALID', 'invalid tag', { detail: { tag: t } });
 
   const bytes = await readBody(ctx.req, limits.maxManifestBytes);
-  const contentType = ctx.req.headers['content-type'];
-  const parsed = parseManifest(bytes, contentType);
   const digest = digestOf(bytes, ref.kind === 'digest' ? digestAlgorithm(ref.digest) : 'sha256');
   if (ref.kind === 'digest' && ref.digest !== digest) {
     throw registryError('DIGEST_INVALID', 'manifest digest does not match the bytes', { detail: { digest: ref.digest, actual: digest } });
   }
+  const contentType = ctx.req.headers['content-type'];
+  const parsed = parseManifest(bytes, contentType);
 
   for (const b of parsed.blobs) {
     const size = (await store.hasBlob(name, b.digest)) ? await store.statBlob(b.digest) : null;
