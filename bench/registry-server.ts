@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRegistryApp } from '../src/registry/index.ts';
+import { createRegistryApp, REGISTRY_SERVER_OPTIONS } from '../src/registry/index.ts';
 
 const [storageDir, portArg] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 if (storageDir === undefined) {
@@ -18,7 +18,7 @@ const app = createRegistryApp({
   sync: !process.argv.includes('--no-sync'),
   onError: (err) => process.stderr.write(`registry error: ${String((err as Error)?.stack ?? err)}\n`),
 });
-const server = createServer(app.listener);
+const server = createServer(REGISTRY_SERVER_OPTIONS, app.listener);
 server.listen(Number(portArg ?? 0), '127.0.0.1', () => {
   process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
 });

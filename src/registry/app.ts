@@ -16,10 +16,10 @@
  *
  * Example:
  *   const app = createRegistryApp({ storageDir: '/var/lib/vouch/registry', auth, policy });
- *   http.createServer(app.listener).listen(5000, '127.0.0.1');
+ *   http.createServer(REGISTRY_SERVER_OPTIONS, app.listener).listen(5000, '127.0.0.1');
  *   // or, in a combined server: if (!(await app.handle(req, res))) trustApi(req, res);
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { accessDetail, AuthChallengeError, catalogAccess, repositoryAccess, type Access } from '../auth/access.ts';
 import { resolveLimits, type RegistryOptions } from './config.ts';
 import { registryError, sendError, RegistryApiError } from './errors.ts';
@@ -83,6 +83,13 @@ function accessFor(scope: Scope, name: string): Access[] {
       return repositoryAccess(name, ['delete']);
   }
 }
+
+/**
+ * node:http server options the registry needs from whoever creates the server: no overall
+ * request deadline (node's default of 300 s would cut off a multi-GiB layer on a slow link);
+ * the header deadline stays, so a client that never finishes its headers is still dropped.
+ */
+export const REGISTRY_SERVER_OPTIONS: Readonly<ServerOptions> = Object.freeze({ requestTimeout: 0, headersTimeout: 60_000 });
 
 export interface RegistryApp {
   /** Answer the request if it is the registry's; resolves false, leaving `res` untouched, if not. */

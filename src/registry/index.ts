@@ -10,7 +10,7 @@
  *   (`keep`) and referrers still need;
  * - the route table and path builders, the error-code table, and the name/tag/digest grammar.
  */
-export { createRegistryApp } from './app.ts';
+export { createRegistryApp, REGISTRY_SERVER_OPTIONS } from './app.ts';
 export type { RegistryApp, CreateRegistryAppOptions } from './app.ts';
 export { DEFAULT_LIMITS, resolveLimits } from './config.ts';
 export type { RegistryOptions, RegistryLimits } from './config.ts';

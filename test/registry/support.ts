@@ -22,7 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createTestTokenIssuer, type TestTokenIssuer } from '../../src/auth/testing.ts';
-import { createRegistryApp, type CreateRegistryAppOptions, type RegistryApp } from '../../src/registry/index.ts';
+import { createRegistryApp, REGISTRY_SERVER_OPTIONS, type CreateRegistryAppOptions, type RegistryApp } from '../../src/registry/index.ts';
 import { runCommand, type RunResult } from '../support/exec.ts';
 import { freePort } from '../support/servers.ts';
 
@@ -131,7 +131,7 @@ async function startVouch(opts: StartOptions): Promise<RunningRegistry> {
     onError: (err) => process.stderr.write(`registry 500: ${String((err as Error)?.stack ?? err)}\n`),
     ...opts.vouch,
   });
-  const server = createServer(app.listener);
+  const server = createServer(REGISTRY_SERVER_OPTIONS, app.listener);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
