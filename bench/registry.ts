@@ -9,7 +9,8 @@
  * Same client (skopeo, plain HTTP on 127.0.0.1, no auth), same image (an OCI layout of gzip'd
  * tar layers of random bytes, made once per run), same disk. Rounds alternate which registry
  * goes first so drift hits both alike; the median round is reported. The pull writes to a fresh
- * OCI layout and its manifest digest is checked against the source's.
+ * `dir:` directory (skopeo's cheapest sink: its `oci:` sink flushes every blob to disk, which
+ * would hide the registries behind the client) and the pulled manifest's digest is checked.
  *
  * vouch runs in its own process (bench/registry-server.ts), with its default of flushing blobs to
  * disk before publishing them (BENCH_REG_SYNC=0 turns that off, as docker-registry never flushes).
@@ -23,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable, Transform } from 'node:stream';
@@ -240,10 +241,10 @@ async function round(subject: Subject, image: { dir: string; digest: string }, w
     await skopeo(work, ['copy', '--quiet', '--dest-tls-verify=false', `oci:${image.dir}:latest`, ref]);
     const pushS = (performance.now() - t) / 1000;
     t = performance.now();
-    await skopeo(work, ['copy', '--quiet', '--src-tls-verify=false', ref, `oci:${out}:latest`]);
+    await skopeo(work, ['copy', '--quiet', '--src-tls-verify=false', ref, `dir:${out}`]);
     const pullS = (performance.now() - t) / 1000;
-    const pulled = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
-    if (pulled.manifests[0]?.digest !== image.digest) throw new Error(`${subject}: pulled ${pulled.manifests[0]?.digest}, pushed ${image.digest}`);
+    const pulled = `sha256:${createHash('sha256').update(await readFile(join(out, 'manifest.json'))).digest('hex')}`;
+    if (pulled !== image.digest) throw new Error(`${subject}: pulled ${pulled}, pushed ${image.digest}`);
     sample();
     const hwmKiB = treeMemory(reg.pid).hwmKiB;
     return { pushS, pullS, maxRssKiB: maxRss, hwmKiB };
@@ -253,6 +254,17 @@ async function round(subject: Subject, image: { dir: string; digest: string }, w
     await rm(out, { recursive: true, force: true });
     await rm(storage, { recursive: true, force: true });
   }
+}
+
+/** skopeo copying the image from the layout to a `dir:` with no registry in between: the client's ceiling. */
+async function skopeoAlone(image: { dir: string }, work: string): Promise<number> {
+  const out = join(work, 'alone');
+  await rm(out, { recursive: true, force: true });
+  const t = performance.now();
+  await skopeo(work, ['copy', '--quiet', `oci:${image.dir}:latest`, `dir:${out}`]);
+  const s = (performance.now() - t) / 1000;
+  await rm(out, { recursive: true, force: true });
+  return s;
 }
 
 // ------------------------------------------------------------------ report
@@ -268,7 +280,10 @@ async function main(): Promise<void> {
   if (!settings.keep) onExit(() => rmSync(work, { recursive: true, force: true }));
   const image = await prepareImage(work);
   const results: Record<Subject, RoundResult[]> = { 'docker-registry': [], vouch: [] };
+  const clientAlone: number[] = [];
+  const loadBefore = loadavg()[0] as number;
   for (let n = 0; n < settings.rounds; n++) {
+    clientAlone.push(await skopeoAlone(image, work));
     const order: Subject[] = n % 2 === 0 ? ['docker-registry', 'vouch'] : ['vouch', 'docker-registry'];
     for (const subject of order) {
       const r = await round(subject, image, work, n);
@@ -278,6 +293,8 @@ async function main(): Promise<void> {
       );
     }
   }
+  const loadAfter = loadavg()[0] as number;
+  const ceiling = image.bytes / MiB / median(clientAlone);
   const tput = (s: Subject, k: 'pushS' | 'pullS'): number => image.bytes / MiB / median(results[s].map((r) => r[k]));
   const push = { vouch: tput('vouch', 'pushS'), base: tput('docker-registry', 'pushS') };
   const pull = { vouch: tput('vouch', 'pullS'), base: tput('docker-registry', 'pullS') };
@@ -294,6 +311,8 @@ async function main(): Promise<void> {
     `                  push MiB/s   pull MiB/s   peak RSS MiB`,
     `docker-registry   ${push.base.toFixed(0).padStart(10)}   ${pull.base.toFixed(0).padStart(10)}   ${baseMiB.toFixed(0).padStart(12)}`,
     `vouch             ${push.vouch.toFixed(0).padStart(10)}   ${pull.vouch.toFixed(0).padStart(10)}   ${peakMiB.toFixed(0).padStart(12)}`,
+    `skopeo alone (oci: → dir:, no registry): ${ceiling.toFixed(0)} MiB/s, the client's own ceiling`,
+    `load average: ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (${availableParallelism()} CPUs); a busy machine makes the ratios noisy`,
     '',
     ...goals.map((g) => `${g.pass ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.value}`),
     '',
@@ -301,7 +320,7 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n'));
   const file = join(REPO_ROOT, 'bench', 'results', `registry-${new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d\d\dZ$/, 'Z')}.json`);
   await mkdir(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-  await writeFile(file, JSON.stringify({ settings, imageBytes: image.bytes, results, push, pull, peakMiB, goals }, null, 2) + '\n');
+  await writeFile(file, JSON.stringify({ settings, imageBytes: image.bytes, results, clientAloneS: clientAlone, load: [loadBefore, loadAfter], push, pull, peakMiB, goals }, null, 2) + '\n');
   process.stdout.write(`results written to ${file}\n`);
   if (!goals.every((g) => g.pass)) process.exitCode = 1;
 }
