@@ -95,7 +95,7 @@ export class FsUploads {
       const fh = await open(this.#paths.uploadData(id), 'r+');
       this.#appending.set(id, offset);
       try {
-        const end = await writeAll(fh, offset, source, hash, opts);
+        const end = await writeAll(fh, offset, source, hash, opts, this.#sync);
         if (hash !== null) this.#remember(id, { offset: end, hash });
         return end;
       } catch (err) {
@@ -195,6 +195,8 @@ export class FsUploads {
 
 /** Writes queued on one session before reading more of the body waits for the oldest. */
 const MAX_PENDING_WRITES = 3;
+/** Bytes between background flushes when the store flushes blobs before publishing them. */
+const WRITEBACK_EVERY = 32 << 20;
 
 async function writeFully(fh: FileHandle, buf: Buffer, length: number, position: number): Promise<void> {
   let done = 0;
@@ -210,12 +212,16 @@ async function writeFully(fh: FileHandle, buf: Buffer, length: number, position:
  * at most `MAX_PENDING_WRITES` writes queued. Nothing is left in flight when this settles, so the
  * caller may truncate safely after a failure.
  */
-async function writeAll(fh: FileHandle, offset: number, source: AsyncIterable<Uint8Array>, hash: Hash | null, opts: AppendOptions): Promise<number> {
+async function writeAll(fh: FileHandle, offset: number, source: AsyncIterable<Uint8Array>, hash: Hash | null, opts: AppendOptions, writeback: boolean): Promise<number> {
   let pos = offset;
   let received = 0;
   let buf = sharedPool.take();
   let fill = 0;
   const inflight: Promise<void>[] = [];
+  // With `writeback`, a datasync runs in the background every WRITEBACK_EVERY bytes, so the one
+  // at commit (which the client waits for) finds little left to flush.
+  let sinceSync = 0;
+  let syncing: Promise<void> | null = null;
   const flush = async (): Promise<void> => {
     if (fill === 0) return;
     const b = buf;
@@ -228,6 +234,12 @@ async function writeAll(fh: FileHandle, offset: number, source: AsyncIterable<Ui
     pos += fill;
     buf = sharedPool.take();
     fill = 0;
+    sinceSync += len;
+    if (writeback && sinceSync >= WRITEBACK_EVERY && syncing === null) {
+      sinceSync = 0;
+      syncing = p.then(() => fh.datasync()).finally(() => (syncing = null));
+      syncing.catch(() => {});
+    }
     if (inflight.length >= MAX_PENDING_WRITES) await inflight.shift();
   };
   try {
@@ -248,8 +260,10 @@ async function writeAll(fh: FileHandle, offset: number, source: AsyncIterable<Ui
     }
     await flush();
     await Promise.all(inflight);
+    await syncing;
   } catch (err) {
     await Promise.allSettled(inflight);
+    await (syncing as Promise<void> | null)?.catch(() => {});
     throw err;
   }
   sharedPool.give(buf);
