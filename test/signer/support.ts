@@ -81,9 +81,11 @@ export interface SignerOptions {
   readonly dir: string;
   readonly pki: SignerPki;
   /** Default memory. */
-  readonly backend?: 'memory' | 'sqlite3';
+  readonly backend?: 'memory' | 'sqlite3' | 'postgres' | 'mysql';
   /** sqlite3 file; default `<dir>/signer.db`. */
   readonly dbFile?: string;
+  /** db_url of a postgres or mysql backend. */
+  readonly dbUrl?: string;
   /** storage.default_alias (SQL backends); default "alias1"; null: not in the config. */
   readonly defaultAlias?: string | null;
   /** Extra environment (e.g. NOTARY_SIGNER_ALIAS1). Default: NOTARY_SIGNER_ALIAS1 set. */
@@ -148,8 +150,12 @@ export async function startSigner(kind: SignerKind, opts: SignerOptions): Promis
   const backend = opts.backend ?? 'memory';
   const dbFile = backend === 'sqlite3' ? (opts.dbFile ?? join(opts.dir, 'signer.db')) : undefined;
   const storage: Record<string, unknown> = { backend };
-  if (dbFile !== undefined) storage['db_url'] = dbFile;
-  if (dbFile !== undefined && opts.defaultAlias !== null) storage['default_alias'] = opts.defaultAlias ?? 'alias1';
+  const dbUrl = dbFile ?? opts.dbUrl;
+  if (backend !== 'memory') {
+    if (dbUrl === undefined) throw new Error(`startSigner: ${backend} needs dbUrl`);
+    storage['db_url'] = dbUrl;
+    if (opts.defaultAlias !== null) storage['default_alias'] = opts.defaultAlias ?? 'alias1';
+  }
   const config = {
     server: {
       grpc_addr: `127.0.0.1:${port}`,
