@@ -19,7 +19,6 @@ import { ConfigError } from '../errors/index.ts';
 import { LocalCryptoService } from '../keystore/index.ts';
 import type { TrustServiceHandle } from '../server/serve.ts';
 import { TufTrustService } from '../server/tuf-service.ts';
-import { connectRemoteSigner, withSignerHealth } from './signer.ts';
 import {
   MemoryKeyRecordStore,
   MemoryMetaStore,
@@ -32,7 +31,9 @@ import {
 export async function createTrustService(config: ServerConfig, logger: FastifyBaseLogger): Promise<TrustServiceHandle> {
   // trust_service.type remote: keys are created and used in the signer over gRPC (src/bin/signer.ts);
   // the local key table below then stays unused, so no passphrase is asked for or generated for it.
-  const remote = config.trustService.type === 'remote' ? await connectRemoteSigner(config) : null;
+  // The gRPC client (./signer.ts and @grpc/grpc-js) is loaded only for a remote signer.
+  const signer = config.trustService.type === 'remote' ? await import('./signer.ts') : null;
+  const remote = signer === null ? null : await signer.connectRemoteSigner(config);
   let store: MetaStore;
   let keys: KeyRecordStore;
   let passphrase = config.trustService.keyPassphrase;
@@ -84,7 +85,7 @@ export async function createTrustService(config: ServerConfig, logger: FastifyBa
   const crypto = remote ?? new LocalCryptoService({ store: keys, passphrase });
   const service = new TufTrustService({ store, crypto, keyAlgorithm: config.trustService.keyAlgorithm });
   return {
-    service: remote === null ? service : withSignerHealth(service, remote),
+    service: remote === null || signer === null ? service : signer.withSignerHealth(service, remote),
     async close() {
       remote?.close();
       await store.close();
