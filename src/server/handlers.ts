@@ -177,8 +177,7 @@ async function health(ctx: HandlerContext): Promise<TrustResponse> {
 
 async function metrics(ctx: HandlerContext): Promise<TrustResponse> {
   if (ctx.metrics === undefined) throw new ApiError('METADATA_NOT_FOUND');
-  const text = await ctx.metrics.registry.metrics();
-  return { status: 200, headers: { 'content-type': ctx.metrics.registry.contentType }, body: text };
+  return { status: 200, headers: { 'content-type': ctx.metrics.contentType }, body: ctx.metrics.render() };
 }
 
 export const HANDLERS: Readonly<Record<TrustOperation, Handler>> = {

@@ -11,7 +11,7 @@ export type { TrustRequest, TrustResponse } from './handlers.ts';
 export { DEFAULT_CHANGEFEED_PAGE } from './handlers.ts';
 export { API_ERROR_CODES, ApiError, toApiError, serializeApiError } from './errors.ts';
 export type { ApiErrorCode, SerializedError } from './errors.ts';
-export { createServerMetrics } from './metrics.ts';
+export { createServerMetrics, PROMETHEUS_TEXT_CONTENT_TYPE } from './metrics.ts';
 export type { ServerMetrics, RequestObservation } from './metrics.ts';
 export { startTrustServer } from './serve.ts';
 export type { TrustServiceFactory, TrustServiceHandle, RunningTrustServer } from './serve.ts';
