@@ -17,9 +17,8 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config/index.ts';
-import { StateError } from '../errors/index.ts';
 import type { AccessController } from '../auth/index.ts';
-import { createTrustDispatcher, type TrustDispatcherOptions } from './dispatch.ts';
+import { createTrustDispatcher, dispatcherOptionsFromConfig, type TrustDispatcherOptions } from './dispatch.ts';
 import { serializeApiError, toApiError } from './errors.ts';
 import type { TrustRequest, TrustResponse } from './handlers.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
@@ -44,25 +43,7 @@ export interface BuildTrustAppOptions {
 /** Plugin options: the dispatcher's. */
 export type TrustRoutesPluginOptions = TrustDispatcherOptions;
 
-/** Dispatcher options from the server config. */
-export function dispatcherOptionsFromConfig(
-  config: ServerConfig,
-  deps: { service: TrustService; auth?: AccessController | null; metrics?: ServerMetrics; logger?: FastifyBaseLogger },
-): TrustDispatcherOptions {
-  if (config.auth !== null && !deps.auth) {
-    throw new StateError('auth.type is token but no AccessController was supplied; refusing to serve unauthenticated');
-  }
-  return {
-    service: deps.service,
-    gunPrefixes: config.repositories.gunPrefixes,
-    currentMaxAge: config.caching.maxAge.currentMetadata,
-    consistentMaxAge: config.caching.maxAge.consistentMetadata,
-    maxUploadBytes: config.server.maxUploadBytes,
-    auth: deps.auth ?? null,
-    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
-    ...(deps.logger === undefined ? {} : { logger: deps.logger }),
-  };
-}
+export { dispatcherOptionsFromConfig };
 
 /**
  * Adapt a fastify request (body left unread) to the dispatcher's view; `prefix` (a plugin's

@@ -26,6 +26,8 @@ import {
   TRUST_ROUTES,
   type TrustRoute,
 } from '../http/index.ts';
+import type { ServerConfig } from '../config/index.ts';
+import { StateError } from '../errors/index.ts';
 import { ApiError, serializeApiError, toApiError } from './errors.ts';
 import { HANDLERS, type TrustRequest, type TrustResponse } from './handlers.ts';
 import type { ServerMetrics } from './metrics.ts';
@@ -71,6 +73,26 @@ function cacheHeaders(maxAge: number, mustRevalidate: boolean, headers: Record<s
 function bodyLength(body: string | Uint8Array | null): number {
   if (body === null) return 0;
   return typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+}
+
+/** Dispatcher options from the server config. */
+export function dispatcherOptionsFromConfig(
+  config: ServerConfig,
+  deps: { service: TrustService; auth?: AccessController | null; metrics?: ServerMetrics; logger?: DispatchLogger },
+): TrustDispatcherOptions {
+  if (config.auth !== null && !deps.auth) {
+    throw new StateError('auth.type is token but no AccessController was supplied; refusing to serve unauthenticated');
+  }
+  return {
+    service: deps.service,
+    gunPrefixes: config.repositories.gunPrefixes,
+    currentMaxAge: config.caching.maxAge.currentMetadata,
+    consistentMaxAge: config.caching.maxAge.consistentMetadata,
+    maxUploadBytes: config.server.maxUploadBytes,
+    auth: deps.auth ?? null,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+  };
 }
 
 export function createTrustDispatcher(opts: TrustDispatcherOptions): TrustDispatcher {

@@ -3,9 +3,11 @@
  * Routes → thin handlers → `TrustService`. Test double: `./fake-trust-service.ts`.
  */
 export type { TrustService, UploadPart } from './trust-service.ts';
-export { buildTrustApp, trustRoutesPlugin, dispatcherOptionsFromConfig, toTrustRequest, sendTrustResponse } from './app.ts';
+export { buildTrustApp, trustRoutesPlugin, toTrustRequest, sendTrustResponse } from './app.ts';
 export type { BuildTrustAppOptions, TrustRoutesPluginOptions } from './app.ts';
-export { createTrustDispatcher } from './dispatch.ts';
+export { createTrustDispatcher, dispatcherOptionsFromConfig } from './dispatch.ts';
+export { createTrustListener, writeTrustResponse, answerClientError } from './listener.ts';
+export type { TrustListenerOptions, TrustRequestListener } from './listener.ts';
 export type { TrustDispatcher, TrustDispatcherOptions, DispatchLogger } from './dispatch.ts';
 export type { TrustRequest, TrustResponse } from './handlers.ts';
 export { DEFAULT_CHANGEFEED_PAGE } from './handlers.ts';
