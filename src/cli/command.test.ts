@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { errorText, pflagMessage, splitCsv } from './command.ts';
+import { errorDetail, errorText, pflagMessage, splitCsv } from './command.ts';
 import { decodeGoHex, parseGoInt64 } from './go-parse.ts';
 import { askConfirm, lineByLine, readAll, readLine } from './io.ts';
 import { rfc3339Local, CliLogger } from './log.ts';
@@ -38,6 +38,17 @@ describe('flag parsing as pflag does it', () => {
     Object.defineProperty(err, 'notaryMessage', { value: 'no valid signatures' });
     assert.equal(errorText(err), 'no valid signatures');
     assert.equal(errorText(new Error('plain')), 'plain');
+  });
+
+  it("the library's fuller text (the role, a size limit) is the detail, also through causes", () => {
+    const err = new Error('timestamp: version 3 is lower than current version 5');
+    Object.defineProperty(err, 'notaryMessage', { value: 'version 3 is lower than current version 5' });
+    assert.equal(errorDetail(err), 'timestamp: version 3 is lower than current version 5');
+    assert.equal(errorDetail(new Error('wrapped', { cause: err })), 'timestamp: version 3 is lower than current version 5');
+    const big = Object.assign(new Error('snapshot: trust server returned a bad response.'), { limit: 1234 });
+    Object.defineProperty(big, 'notaryMessage', { value: 'trust server returned a bad response.' });
+    assert.equal(errorDetail(big), 'snapshot: trust server returned a bad response. (more than the 1234 bytes allowed)');
+    assert.equal(errorDetail(new Error('valid signatures did not meet threshold for timestamp')), undefined);
   });
 });
 

@@ -130,6 +130,33 @@ export function printFatal(io: CliIo, err: unknown): void {
   io.stdout.write(`${err instanceof FatalError ? '' : '\n'}* fatal: ${errorText(err)}\n`);
 }
 
+/**
+ * vouch's fuller account of an error whose printed text is notary's (`notaryMessage`): the
+ * library's message, which names the role notary leaves out (`timestamp: version 3 is lower
+ * than current version 5`), plus the limit an oversize response broke. Undefined when notary's
+ * text already says it all. Looks through `cause`s, since commands wrap library errors.
+ */
+export function errorDetail(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const notary = (e as { notaryMessage?: unknown }).notaryMessage;
+    if (typeof notary !== 'string' || notary === e.message) continue;
+    const limit = (e as { limit?: unknown }).limit;
+    return typeof limit === 'number' ? `${e.message} (more than the ${limit} bytes allowed)` : e.message;
+  }
+  return undefined;
+}
+
+/**
+ * Log `errorDetail(err)` at level error on standard error, next to notary's words on standard
+ * output (the logger is loaded only when a command fails).
+ */
+async function logErrorDetail(io: CliIo, err: unknown): Promise<void> {
+  const detail = errorDetail(err);
+  if (detail === undefined) return;
+  const { CliLogger } = await import('./log.ts');
+  new CliLogger(io.stderr, 'error', io.now).error(detail);
+}
+
 /** The text notary would print for an error: its message (notary's own words where the library kept them). */
 export function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
@@ -175,6 +202,7 @@ export function buildCommand(spec: CommandSpec, path: readonly string[], o: Buil
     try {
       await run(inv);
     } catch (err) {
+      await logErrorDetail(io, err);
       printFatal(io, err);
       o.setExitCode(1);
     }
