@@ -83,7 +83,8 @@ export async function createTrustService(config: ServerConfig, logger: FastifyBa
       throw new ConfigError(`storage.backend "${config.storage.backend}" is not supported by this version of vouch; use "memory" or "sqlite3"`);
   }
   const crypto = remote ?? new LocalCryptoService({ store: keys, passphrase });
-  const service = new TufTrustService({ store, crypto, keyAlgorithm: config.trustService.keyAlgorithm });
+  // Only the memory store is this process's alone; the others may have other writers.
+  const service = new TufTrustService({ store, crypto, keyAlgorithm: config.trustService.keyAlgorithm, exclusiveStore: config.storage.backend === 'memory' });
   return {
     service: remote === null || signer === null ? service : signer.withSignerHealth(service, remote),
     async close() {

@@ -29,7 +29,8 @@ function parts(repo: TestRepo, ...roles: string[]) {
   return roles.map((role) => ({ role, data: repo.bytes(role) }));
 }
 
-describe('TufTrustService', () => {
+// Every behaviour holds alike with reads from the store and with cached reads (exclusiveStore).
+for (const exclusiveStore of [false, true]) describe(`TufTrustService${exclusiveStore ? ' (exclusive store: cached reads)' : ''}`, () => {
   let now: Date;
   let store: MemoryMetaStore;
   let service: TufTrustService;
@@ -38,7 +39,7 @@ describe('TufTrustService', () => {
     now = new Date('2026-11-22T04:00:00Z');
     store = new MemoryMetaStore({ now: () => now });
     const crypto = new LocalCryptoService({ store: new MemoryKeyRecordStore(), passphrase: 'server passphrase' });
-    service = new TufTrustService({ store, crypto, keyAlgorithm: 'ed25519', clock: () => now });
+    service = new TufTrustService({ store, crypto, keyAlgorithm: 'ed25519', clock: () => now, exclusiveStore });
   });
 
   async function initRepo(serverSnapshot: boolean): Promise<TestRepo> {
@@ -191,5 +192,63 @@ describe('TufTrustService', () => {
     await service.deleteGun(gun);
     assert.equal(await service.getCurrent(gun, 'timestamp'), null);
     assert.ok(await service.getCurrent(other, 'timestamp'));
+  });
+});
+
+describe('TufTrustService with an exclusive store', () => {
+  const now = new Date('2026-11-22T04:00:00Z');
+
+  /** A memory store whose getCurrent can be held back, to overlap a read with a write. */
+  class GatedStore extends MemoryMetaStore {
+    gate: Promise<void> | null = null;
+    reads = 0;
+    override async getCurrent(g: string, role: string) {
+      this.reads++;
+      const result = await super.getCurrent(g, role);
+      if (this.gate !== null) await this.gate;
+      return result;
+    }
+  }
+
+  async function setup() {
+    const store = new GatedStore({ now: () => now });
+    const crypto = new LocalCryptoService({ store: new MemoryKeyRecordStore(), passphrase: 'server passphrase' });
+    const service = new TufTrustService({ store, crypto, keyAlgorithm: 'ed25519', clock: () => now, exclusiveStore: true });
+    const repo = TestRepo.create({ gun, now });
+    useServerKey(repo, 'timestamp', await service.getOrCreateKey(gun, 'timestamp'));
+    useServerKey(repo, 'snapshot', await service.getOrCreateKey(gun, 'snapshot'));
+    await service.publish(gun, parts(repo, 'root', 'targets'));
+    return { store, service, repo };
+  }
+
+  it('reads current metadata from the store once between writes, and a write is seen at once', async () => {
+    const { store, service, repo } = await setup();
+    const first = await service.getCurrent(gun, 'targets');
+    const reads = store.reads;
+    for (const role of ['targets', 'root', 'timestamp', 'snapshot', 'targets', 'timestamp', 'snapshot']) await service.getCurrent(gun, role);
+    // root once; the timestamp twice on its first read (once more to check it under the GUN's lock)
+    assert.equal(store.reads, reads + 3, 'targets and snapshot not read again');
+    assert.equal(await service.getCurrent(gun, 'targets'), first, 'the same metadata, not a copy');
+    repo.addTarget('targets', 'new', 'bytes');
+    repo.sign('targets');
+    await service.publish(gun, parts(repo, 'targets'));
+    assert.deepEqual((await service.getCurrent(gun, 'targets'))?.data, repo.bytes('targets'));
+    assert.equal(readStoredTimestamp((await service.getCurrent(gun, 'timestamp'))!.data).version, 2);
+    await service.deleteGun(gun);
+    assert.equal(await service.getCurrent(gun, 'targets'), null);
+  });
+
+  it('a read that overlapped a write is answered but not kept', async () => {
+    const { store, service, repo } = await setup();
+    let release!: () => void;
+    store.gate = new Promise((r) => (release = r));
+    const stale = service.getCurrent(gun, 'targets');
+    repo.addTarget('targets', 'new', 'bytes');
+    repo.sign('targets');
+    store.gate = null;
+    await service.publish(gun, parts(repo, 'targets'));
+    release();
+    assert.equal(readSigned((await stale)!.data)['version'], 1);
+    assert.equal(readSigned((await service.getCurrent(gun, 'targets'))!.data)['version'], 2);
   });
 });

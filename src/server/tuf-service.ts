@@ -14,6 +14,11 @@
  * Concurrency: publishes and re-signs of one GUN are serialised inside one process; across
  * processes the store's version rule decides (a loser gets VersionConflictError, as in notary).
  *
+ * With `exclusiveStore` (the memory backend, which nothing but this service can reach), current
+ * metadata read once is kept and served again until this service writes that GUN: a read then
+ * costs no copy out of the store and no re-hash of the timestamp. Stores that other processes
+ * write (sqlite3, postgres, mysql) are read every time.
+ *
  * @example
  *   const service = new TufTrustService({ store, crypto, keyAlgorithm: 'ed25519' });
  *   await service.publish('example.com/app', [{ role: 'root', data }, { role: 'targets', data }]);
@@ -53,12 +58,22 @@ export interface TufTrustServiceOptions {
   /** Algorithm of keys the server creates: `ed25519` (notary's local service) or `ecdsa`. */
   readonly keyAlgorithm: string;
   readonly clock?: () => Date;
+  /**
+   * Nothing but this service writes `store` (true only for a store private to this process, the
+   * memory backend): current metadata is then cached between this service's writes. Default false.
+   */
+  readonly exclusiveStore?: boolean;
 }
+
+/** At most this many GUNs keep cached current metadata (the first cached is dropped first). */
+const MAX_CACHED_GUNS = 1024;
 
 /** A timestamp known to be servable as-is until `validUntil` (ms since epoch). */
 interface FreshTimestamp {
   readonly sha256: string;
   readonly validUntil: number;
+  /** The bytes that were hashed: the same array again needs no hashing (cached reads). */
+  readonly data: Uint8Array;
 }
 
 export class TufTrustService implements TrustService {
@@ -69,12 +84,17 @@ export class TufTrustService implements TrustService {
   readonly #locks = new Map<string, Promise<unknown>>();
   /** Per GUN: the last current timestamp we checked, so reads need not re-verify it each time. */
   readonly #fresh = new Map<string, FreshTimestamp>();
+  /** exclusiveStore only: GUN → role → current metadata as last read (null: none stored). */
+  readonly #cache: Map<string, Map<string, StoredMeta | null>> | null;
+  /** Bumped around every write, so a read that overlapped one is not cached. */
+  #writes = 0;
 
   constructor(options: TufTrustServiceOptions) {
     this.#store = options.store;
     this.#crypto = options.crypto;
     this.#keyAlgorithm = options.keyAlgorithm;
     this.#clock = options.clock ?? (() => new Date());
+    this.#cache = options.exclusiveStore === true ? new Map() : null;
   }
 
   publish(gun: string, parts: readonly UploadPart[]): Promise<void> {
@@ -113,17 +133,29 @@ export class TufTrustService implements TrustService {
     if (tsSigs === null) throw timestampKeyMissingError();
     updates.push({ role: 'timestamp', version: ts.signed.version, data: assembleSigned(ts.canonical, tsSigs) });
 
-    await this.#store.updateMany(gun, updates);
+    await this.#write(gun, () => this.#store.updateMany(gun, updates));
     this.#fresh.delete(gun);
   }
 
   async getCurrent(gun: string, role: string): Promise<StoredMeta | null> {
-    if (role !== 'timestamp' && role !== 'snapshot') return this.#store.getCurrent(gun, role);
+    if (role !== 'timestamp' && role !== 'snapshot') return this.#current(gun, role);
     const ts = await this.#currentTimestamp(gun);
     if (ts === null || role === 'timestamp') return ts;
+    return this.#snapshotOf(gun, ts);
+  }
+
+  /** The snapshot a current timestamp names (cached with it for an exclusive store). */
+  async #snapshotOf(gun: string, ts: StoredMeta): Promise<StoredMeta> {
+    const cached = this.#cache?.get(gun)?.get(SNAPSHOT_OF_TIMESTAMP);
+    if (cached?.data === ts.data) return this.#cache!.get(gun)!.get('snapshot')!;
+    const writes = this.#writes;
     const hex = snapshotChecksumHex(readStoredTimestamp(ts.data));
     const snapshot = await this.#store.getChecksum(gun, 'snapshot', hex);
     if (snapshot === null) throw new Error(`the current timestamp of ${gun} references snapshot ${hex}, which is not stored`);
+    if (writes === this.#writes) {
+      this.#remember(gun, 'snapshot', snapshot);
+      this.#remember(gun, SNAPSHOT_OF_TIMESTAMP, ts);
+    }
     return snapshot;
   }
 
@@ -154,7 +186,7 @@ export class TufTrustService implements TrustService {
 
   deleteGun(gun: string): Promise<void> {
     return this.#serialised(gun, async () => {
-      await this.#store.delete(gun);
+      await this.#write(gun, () => this.#store.delete(gun));
       this.#fresh.delete(gun);
     });
   }
@@ -173,11 +205,15 @@ export class TufTrustService implements TrustService {
    * of the two expiries: a snapshot looked up by checksum cannot change underneath.
    */
   async #currentTimestamp(gun: string): Promise<StoredMeta | null> {
-    const current = await this.#store.getCurrent(gun, 'timestamp');
+    const current = await this.#current(gun, 'timestamp');
     if (current === null) return null;
     const fresh = this.#fresh.get(gun);
-    if (fresh !== undefined && this.#clock().getTime() < fresh.validUntil && fresh.sha256 === sha256Hex(current.data)) {
-      return current;
+    if (fresh !== undefined && this.#clock().getTime() < fresh.validUntil) {
+      if (fresh.data === current.data) return current;
+      if (fresh.sha256 === sha256Hex(current.data)) {
+        if (this.#cache !== null) this.#fresh.set(gun, { ...fresh, data: current.data });
+        return current;
+      }
     }
     return this.#serialised(gun, () => this.#refreshTimestamp(gun));
   }
@@ -215,7 +251,7 @@ export class TufTrustService implements TrustService {
       const data = assembleSigned(built.canonical, sigs);
       updates.push({ role: 'timestamp', version: built.signed.version, data });
       try {
-        await this.#store.updateMany(gun, updates);
+        await this.#write(gun, () => this.#store.updateMany(gun, updates));
       } catch (err) {
         if (!(err instanceof VersionConflictError)) throw err;
         // another instance re-signed first: serve what it stored
@@ -225,7 +261,7 @@ export class TufTrustService implements TrustService {
       timestamp = built.signed;
     }
     const validUntil = Math.min(goTimeToDate(timestamp.expires).getTime(), goTimeToDate(snapshot.expires).getTime());
-    this.#fresh.set(gun, { sha256: sha256Hex(result.data), validUntil });
+    this.#fresh.set(gun, { sha256: sha256Hex(result.data), validUntil, data: result.data });
     return result;
   }
 
@@ -245,6 +281,39 @@ export class TufTrustService implements TrustService {
       sigs.push({ keyid: keyId, method: sig.method, sig: sig.sig });
     }
     return sigs;
+  }
+
+  /** Current metadata of a role: from the cache when the store is exclusive, else the store. */
+  async #current(gun: string, role: string): Promise<StoredMeta | null> {
+    const cached = this.#cache?.get(gun)?.get(role);
+    if (cached !== undefined) return cached;
+    const writes = this.#writes;
+    const meta = await this.#store.getCurrent(gun, role);
+    if (writes === this.#writes) this.#remember(gun, role, meta);
+    return meta;
+  }
+
+  #remember(gun: string, role: string, meta: StoredMeta | null): void {
+    if (this.#cache === null) return;
+    let roles = this.#cache.get(gun);
+    if (roles === undefined) {
+      roles = new Map();
+      this.#cache.set(gun, roles);
+      if (this.#cache.size > MAX_CACHED_GUNS) this.#cache.delete(this.#cache.keys().next().value!);
+    }
+    roles.set(role, meta);
+  }
+
+  /** Run a store write for `gun`; no read overlapping it is cached, and the GUN's cache is dropped. */
+  async #write<T>(gun: string, fn: () => Promise<T>): Promise<T> {
+    this.#writes++;
+    this.#cache?.delete(gun);
+    try {
+      return await fn();
+    } finally {
+      this.#writes++;
+      this.#cache?.delete(gun);
+    }
   }
 
   async #bytes(gun: string, role: string): Promise<Uint8Array | null> {
@@ -269,6 +338,9 @@ export class TufTrustService implements TrustService {
     return run;
   }
 }
+
+/** Cache key under which the timestamp that the cached `snapshot` entry belongs to is kept. */
+const SNAPSHOT_OF_TIMESTAMP = '\u0000snapshot-of';
 
 /**
  * The stored roles push validation may need besides root: the current snapshot (to build the
