@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { TRUST_API_ROUTES } from '../http/index.ts';
-import { createTrustDispatcher, type TrustDispatcherOptions } from './dispatch.ts';
+import { muxCleanPath, TRUST_API_ROUTES } from '../http/index.ts';
+import { createTrustDispatcher, isCleanRootedPath, type TrustDispatcherOptions } from './dispatch.ts';
 import { trustRoutesPlugin, sendTrustResponse, toTrustRequest } from './app.ts';
 import { FakeTrustService } from './fake-trust-service.ts';
 
@@ -70,4 +70,31 @@ test('the plugin registers under a prefix in another app, and the host can share
   const t = await shared.inject({ method: 'GET', url: '/v2/lib/app/_trust/tuf/timestamp.key' });
   assert.equal(t.statusCode, 200);
   assert.match(t.body, /"keytype":"ed25519"/);
+});
+
+test('a path is taken as clean exactly when mux cleaning would leave it unchanged', () => {
+  const parts = ['', '.', '..', '...', 'a', '.a', 'a.', '..a', 'v2', '_trust', '%2e'];
+  let checked = 0;
+  for (const x of parts) for (const y of parts) for (const z of parts) {
+    for (const p of [`/${x}/${y}/${z}`, `/${x}/${y}/${z}/`, `${x}/${y}`, `/${x}//${y}`, `/${x}`]) {
+      assert.equal(isCleanRootedPath(p), muxCleanPath(p) === p, p);
+      checked++;
+    }
+  }
+  assert.ok(checked > 6000);
+});
+
+test('routing decisions are remembered per method and path, answers are not', async () => {
+  const service = new FakeTrustService();
+  const dispatch = createTrustDispatcher(opts({ service }));
+  assert.equal((await dispatch(get('/v2/a//_trust/tuf/?x=1')))?.headers['location'], '/v2/a/_trust/tuf/?x=1');
+  assert.equal((await dispatch(get('/v2/a//_trust/tuf/?y=2')))?.headers['location'], '/v2/a/_trust/tuf/?y=2');
+  assert.equal((await dispatch(get('/v2/a//_trust/tuf/')))?.headers['location'], '/v2/a/_trust/tuf/');
+  assert.equal((await dispatch(get('/v2/g/_trust/tuf/root.json')))?.status, 404);
+  service.put('g', 'root', 1, '{"signed":{"_type":"Root","version":1},"signatures":[]}');
+  const r = await dispatch(get('/v2/g/_trust/tuf/root.json'));
+  assert.equal(r?.status, 200);
+  assert.equal((await dispatch({ ...get('/v2/g/_trust/tuf/root.json'), method: 'PATCH' }))?.status, 405);
+  for (let i = 0; i < 1100; i++) await dispatch(get(`/v2/g${i}/_trust/tuf/root.json`));
+  assert.equal((await dispatch(get('/v2/g/_trust/tuf/root.json')))?.status, 200, 'still right after the oldest decisions were dropped');
 });

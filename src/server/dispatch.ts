@@ -24,6 +24,7 @@ import {
   matchTrustRoute,
   muxCleanPath,
   TRUST_ROUTES,
+  type RouteParams,
   type TrustRoute,
 } from '../http/index.ts';
 import type { ServerConfig } from '../config/index.ts';
@@ -59,16 +60,68 @@ export interface TrustDispatcherOptions {
 /** Answers a request, or null when the path is not one of `routes` (embedded use). */
 export type TrustDispatcher = (req: TrustRequest) => Promise<TrustResponse | null>;
 
-function cacheHeaders(maxAge: number, mustRevalidate: boolean, headers: Record<string, string>): void {
-  if (maxAge > 0) {
-    headers['cache-control'] = `public, max-age=${maxAge}, s-maxage=${maxAge}${mustRevalidate ? ', must-revalidate' : ''}`;
+/** The Cache-Control (and Pragma) a 200 gets under a max-age, precomputed per dispatcher. */
+interface CachePolicyHeaders {
+  readonly cacheControl: string;
+  readonly pragma: string | undefined;
+}
+
+function cachePolicy(maxAge: number, mustRevalidate: boolean): CachePolicyHeaders {
+  return maxAge > 0
+    ? { cacheControl: `public, max-age=${maxAge}, s-maxage=${maxAge}${mustRevalidate ? ', must-revalidate' : ''}`, pragma: undefined }
+    : { cacheControl: 'max-age=0, no-cache, no-store', pragma: 'no-cache' };
+}
+
+function withCacheHeaders(policy: CachePolicyHeaders, res: TrustResponse): TrustResponse {
+  const headers: Record<string, string> = { ...res.headers, 'cache-control': policy.cacheControl };
+  if (policy.pragma === undefined) {
     delete headers['pragma'];
     if (headers['last-modified'] === undefined) headers['last-modified'] = GO_ZERO_TIME_RFC1123;
   } else {
-    headers['cache-control'] = 'max-age=0, no-cache, no-store';
-    headers['pragma'] = 'no-cache';
+    headers['pragma'] = policy.pragma;
   }
+  return res.close === true ? { status: res.status, headers, body: res.body, close: true } : { status: res.status, headers, body: res.body };
 }
+
+/**
+ * What routing decided for a method and raw path, before any handler runs. Decisions depend
+ * only on (method, raw path) and the route table, so they are kept for paths seen recently.
+ */
+type Decision =
+  | { readonly kind: 'route'; readonly route: TrustRoute; readonly params: RouteParams }
+  /** 301 to the cleaned path (the query is appended per request). */
+  | { readonly kind: 'redirect'; readonly location: string }
+  | { readonly kind: 'bad-escape' }
+  | { readonly kind: 'mux-not-found' }
+  | { readonly kind: 'method-not-allowed' }
+  /** Embedded use: not a path of this route table. */
+  | { readonly kind: 'not-ours' };
+
+/** Distinct (method, path) decisions kept; the oldest goes first. */
+const MAX_DECISIONS = 1024;
+
+/**
+ * True when mux's cleaning leaves a path as it is (`muxCleanPath(p) === p`): rooted, with no
+ * empty, `.` or `..` segment (a trailing slash is kept by mux). Only then may cleaning be skipped.
+ */
+export function isCleanRootedPath(p: string): boolean {
+  if (p.charCodeAt(0) !== 0x2f) return false;
+  for (let i = p.indexOf('/'); i !== -1; i = p.indexOf('/', i + 1)) {
+    const next = p.charCodeAt(i + 1);
+    if (next === 0x2f) return false; // '//'
+    if (next === 0x2e) {
+      const after = p.charCodeAt(i + 2);
+      if (Number.isNaN(after) || after === 0x2f) return false; // '/.' segment
+      if (after === 0x2e) {
+        const third = p.charCodeAt(i + 3);
+        if (Number.isNaN(third) || third === 0x2f) return false; // '/..' segment
+      }
+    }
+  }
+  return true;
+}
+
+const NO_QUERY = new URLSearchParams();
 
 function bodyLength(body: string | Uint8Array | null): number {
   if (body === null) return 0;
@@ -100,33 +153,53 @@ export function createTrustDispatcher(opts: TrustDispatcherOptions): TrustDispat
   const standalone = routes.some((r) => r.operation === 'NotFound');
   const ctx = { service: opts.service, maxUploadBytes: opts.maxUploadBytes, metrics: opts.metrics };
   const invalidGunDetail = `Require GUNs with prefix: [${opts.gunPrefixes.join(' ')}]`;
+  const currentPolicy = cachePolicy(opts.currentMaxAge, true);
+  const consistentPolicy = cachePolicy(opts.consistentMaxAge, false);
+  const decisions = new Map<string, Decision>();
+
+  const decide = (method: string, rawPath: string): Decision => {
+    const path = decodeGoPath(rawPath);
+    // Go's net/http refuses a bad escape before routing.
+    if (path === null) return standalone ? { kind: 'bad-escape' } : { kind: 'not-ours' };
+    const cleaned = isCleanRootedPath(path) ? path : muxCleanPath(path);
+    if (cleaned !== path) {
+      if (!standalone && matchTrustRoute(method, cleaned, routes).kind === 'none') return { kind: 'not-ours' };
+      return { kind: 'redirect', location: escapeGoPath(cleaned) };
+    }
+    const match = matchTrustRoute(method, path, routes);
+    // mux's NotFoundHandler (only reachable for paths the catch-all's `.*` cannot span).
+    if (match.kind === 'none') return standalone ? { kind: 'mux-not-found' } : { kind: 'not-ours' };
+    return match;
+  };
 
   return async (req) => {
     const q = req.rawUrl.indexOf('?');
     const rawPath = q < 0 ? req.rawUrl : req.rawUrl.slice(0, q);
     const rawQuery = q < 0 ? '' : req.rawUrl.slice(q + 1);
-    const path = decodeGoPath(rawPath);
-    if (path === null) {
-      if (!standalone) return null;
-      // Go's net/http refuses a bad escape before routing.
-      return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '400 Bad Request', close: true };
+    const key = `${req.method} ${rawPath}`;
+    let decision = decisions.get(key);
+    if (decision === undefined) {
+      decision = decide(req.method, rawPath);
+      decisions.set(key, decision);
+      if (decisions.size > MAX_DECISIONS) decisions.delete(decisions.keys().next().value!);
     }
-    const cleaned = muxCleanPath(path);
-    if (cleaned !== path) {
-      if (!standalone && matchTrustRoute(req.method, cleaned, routes).kind === 'none') return null;
-      const location = escapeGoPath(cleaned) + (rawQuery === '' ? '' : `?${rawQuery}`);
-      return { status: 301, headers: { location }, body: null };
+    switch (decision.kind) {
+      case 'route':
+        break;
+      case 'not-ours':
+        return null;
+      case 'bad-escape':
+        return { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '400 Bad Request', close: true };
+      case 'redirect':
+        return { status: 301, headers: { location: decision.location + (rawQuery === '' ? '' : `?${rawQuery}`) }, body: null };
+      case 'mux-not-found':
+        return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, body: '404 page not found\n' };
+      case 'method-not-allowed':
+        return { status: 405, headers: {}, body: null };
     }
-    const match = matchTrustRoute(req.method, path, routes);
-    if (match.kind === 'none') {
-      if (!standalone) return null;
-      // mux's NotFoundHandler (only reachable for paths the catch-all's `.*` cannot span).
-      return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }, body: '404 page not found\n' };
-    }
-    if (match.kind === 'method-not-allowed') return { status: 405, headers: {}, body: null };
 
-    const { route, params } = match;
-    const started = process.hrtime.bigint();
+    const { route, params } = decision;
+    const started = performance.now();
     let res: TrustResponse;
     try {
       const gun = params.gun;
@@ -137,12 +210,9 @@ export function createTrustDispatcher(opts: TrustDispatcherOptions): TrustDispat
         const access = gun !== undefined ? repositoryAccess(gun, route.actions) : catalogAccess();
         await opts.auth.authorized({ authorization: req.headers['authorization'], host: req.headers['host'] }, access);
       }
-      res = await HANDLERS[route.operation](ctx, req, params, new URLSearchParams(rawQuery));
+      res = await HANDLERS[route.operation](ctx, req, params, rawQuery === '' ? NO_QUERY : new URLSearchParams(rawQuery));
       if (res.status === 200 && route.cache !== null && res.body !== null) {
-        const headers = { ...res.headers };
-        if (route.cache === 'current') cacheHeaders(opts.currentMaxAge, true, headers);
-        else cacheHeaders(opts.consistentMaxAge, false, headers);
-        res = { ...res, headers };
+        res = withCacheHeaders(route.cache === 'current' ? currentPolicy : consistentPolicy, res);
       }
     } catch (err) {
       const apiErr = toApiError(err);
@@ -157,7 +227,7 @@ export function createTrustDispatcher(opts: TrustDispatcherOptions): TrustDispat
         operation: route.metricsOperation,
         method: req.method,
         status: res.status,
-        durationMicros: Number(process.hrtime.bigint() - started) / 1000,
+        durationMicros: (performance.now() - started) * 1000,
         requestBytes: req.rawUrl.length + req.method.length + (Number.isFinite(cl) ? cl : 0),
         responseBytes: bodyLength(res.body),
       });

@@ -53,9 +53,21 @@ const ok = (body: string | Uint8Array | null, headers: Record<string, string> = 
   body,
 });
 
+/** Last-Modified per stored time and zone: cached reads hand back the same Date each time. */
+const lastModifiedCache = new WeakMap<Date, { readonly tz: string | undefined; readonly text: string }>();
+
+function lastModified(d: Date): string {
+  const tz = process.env['TZ'];
+  const hit = lastModifiedCache.get(d);
+  if (hit !== undefined && hit.tz === tz) return hit.text;
+  const text = formatRfc1123Local(d);
+  lastModifiedCache.set(d, { tz, text });
+  return text;
+}
+
 function metaResponse(meta: StoredMeta | null): TrustResponse {
   if (meta === null) throw new ApiError('METADATA_NOT_FOUND', {});
-  return ok(meta.data, { 'last-modified': formatRfc1123Local(meta.createdAt) });
+  return { status: 200, headers: { 'content-type': SNIFFED_TEXT_CONTENT_TYPE, 'last-modified': lastModified(meta.createdAt) }, body: meta.data };
 }
 
 /** Go's `json.Marshal(data.PublicKey)`. */

@@ -83,24 +83,29 @@ class OperationSummary {
 /** `notary_server_http_requests_total{code,method,operation}`. */
 class RequestCounter {
   static readonly NAME = 'notary_server_http_requests_total';
-  /** Label text → count, in first-seen order (the order prom-client wrote). */
-  readonly #counts = new Map<string, number>();
-  /** Go lowercases the method; a few distinct methods, each lowercased once. */
-  readonly #lower = new Map<string, string>();
+  /** operation → method → status → cell; a request costs three map lookups, no string. */
+  readonly #tree = new Map<string, Map<string, Map<number, { n: number }>>>();
+  /** Label text and cell, in first-seen order (the order prom-client wrote). */
+  readonly #series: { readonly labels: string; readonly cell: { n: number } }[] = [];
 
   inc(status: number, method: string, operation: string): void {
-    let m = this.#lower.get(method);
-    if (m === undefined) {
-      m = labelValue(method.toLowerCase());
-      this.#lower.set(method, m);
+    let byMethod = this.#tree.get(operation);
+    if (byMethod === undefined) this.#tree.set(operation, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let cell = byStatus.get(status);
+    if (cell === undefined) {
+      cell = { n: 0 };
+      byStatus.set(status, cell);
+      // Go lowercases the method
+      this.#series.push({ labels: `code="${status}",method="${labelValue(method.toLowerCase())}",operation="${labelValue(operation)}"`, cell });
     }
-    const key = `code="${status}",method="${m}",operation="${labelValue(operation)}"`;
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    cell.n++;
   }
 
   render(): string {
     let out = `# HELP ${RequestCounter.NAME} Total number of HTTP requests made.\n# TYPE ${RequestCounter.NAME} counter\n`;
-    for (const [labels, n] of this.#counts) out += `${RequestCounter.NAME}{${labels}} ${n}\n`;
+    for (const { labels, cell } of this.#series) out += `${RequestCounter.NAME}{${labels}} ${cell.n}\n`;
     return out;
   }
 }
