@@ -16,7 +16,7 @@ export { DEFAULT_LIMITS, resolveLimits } from './config.ts';
 export type { RegistryOptions, RegistryLimits } from './config.ts';
 export { OCI_ERRORS, OciErrorCode, RegistryApiError } from './errors.ts';
 export { ALLOW, deny, allowAllPolicy } from './policy.ts';
-export type { TrustPolicy, PolicyRequest, PolicyDecision } from './policy.ts';
+export type { TrustPolicy, PolicyRequest, PolicyRequester, PolicyDecision } from './policy.ts';
 export { REGISTRY_ROUTES, matchRegistryRoute, registryPaths } from './routes.ts';
 export type { RegistryRoute, RouteName, RouteMatch, RouteParams, Method } from './routes.ts';
 export { MediaType, parseManifest } from './manifest.ts';

@@ -13,8 +13,16 @@
 import { registryError } from '../errors.ts';
 import { parseManifest, referrerDescriptor } from '../manifest.ts';
 import { digestAlgorithm, digestOf, isValidTag, parseReference, type Digest } from '../names.ts';
+import type { PolicyDecision, PolicyRequester } from '../policy.ts';
 import { registryPaths } from '../routes.ts';
 import { type Ctx, readBody, reply } from './context.ts';
+
+const requester = (ctx: Ctx): PolicyRequester => ({ method: ctx.method, authorization: ctx.req.headers.authorization });
+
+/** A policy's denial: DENIED with its message, and its status when it gives one. */
+function denied(d: PolicyDecision & { allow: false }, name: string, reference: string, digest: string): Error {
+  return registryError('DENIED', d.message, { ...(d.status === undefined ? {} : { status: d.status }), detail: { name, reference, digest } });
+}
 
 /** The digest a GET/HEAD/DELETE reference stands for. @throws MANIFEST_UNKNOWN, DIGEST_INVALID */
 async function resolve(ctx: Ctx): Promise<Digest> {
@@ -35,8 +43,8 @@ export async function getManifest(ctx: Ctx): Promise<void> {
   const { store, policy } = ctx.deps;
   const { name, reference } = ctx.params;
   const digest = await resolve(ctx);
-  const decision = await policy.mayServe({ name, reference, digest });
-  if (!decision.allow) throw registryError('DENIED', decision.message, { detail: { name, reference, digest } });
+  const decision = await policy.mayServe({ name, reference, digest }, requester(ctx));
+  if (!decision.allow) throw denied(decision, name, reference, digest);
   const headers = (mediaType: string, size: number): Record<string, string | number> => ({
     'Content-Type': mediaType,
     'Content-Length': size,
@@ -108,8 +116,8 @@ export async function deleteManifest(ctx: Ctx): Promise<void> {
   const digest = await resolve(ctx);
   const ref = parseReference(reference);
   if (ref.kind === 'digest' && (await store.statManifest(name, digest)) === null) throw registryError('MANIFEST_UNKNOWN', undefined, { detail: { digest } });
-  const decision = await policy.mayDelete({ name, reference, digest });
-  if (!decision.allow) throw registryError('DENIED', decision.message, { detail: { name, reference, digest } });
+  const decision = await policy.mayDelete({ name, reference, digest }, requester(ctx));
+  if (!decision.allow) throw denied(decision, name, reference, digest);
   if (ref.kind === 'tag') await store.deleteTag(name, ref.tag);
   else await store.deleteManifest(name, digest);
   reply(ctx, 202, {});
