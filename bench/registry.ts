@@ -213,6 +213,8 @@ interface RoundResult {
 }
 
 async function skopeo(home: string, args: string[]): Promise<void> {
+  // skopeo remembers blobs it has seen (and where) in $HOME; every copy starts without that memory.
+  await rm(join(home, '.local', 'share', 'containers'), { recursive: true, force: true });
   const r = await runCommand('skopeo', args, {
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, XDG_RUNTIME_DIR: home, REGISTRY_AUTH_FILE: join(home, 'auth.json') },
     timeoutMs: 30 * 60_000,
