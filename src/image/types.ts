@@ -1,0 +1,57 @@
+/**
+ * The two ends of an image transfer besides the registry: where `push` reads an image
+ * (`ImageSource`: an OCI layout directory, a `docker save` archive) and where `pull` writes one
+ * (`ImageSink`: the same two formats). The transfer code (push.ts, pull.ts) only sees these.
+ *
+ * Contracts:
+ * - a source's `root` bytes hash to `root.desc.digest` (sources check it: that digest is what
+ *   gets signed); `openBlob` streams exactly the blob's bytes, which the *registry* verifies;
+ * - a sink is given the whole plan first (`begin`), is then handed blob streams that the caller
+ *   has wrapped in a `VerifyingStream`, so a sink that stores a stream without an error stored
+ *   the right bytes; nothing is visible at the destination before `commit`, and `abort` leaves
+ *   the destination as it was (minus nothing, plus at most verified blobs in a layout).
+ */
+import type { Readable } from 'node:stream';
+import type { Descriptor } from './digest.ts';
+import type { ImageManifest } from './manifest.ts';
+
+export interface ManifestBytes {
+  readonly desc: Descriptor;
+  readonly bytes: Buffer;
+}
+
+export interface ImageSource {
+  /** For messages: `OCI layout ./img`, `docker archive app.tar`. */
+  readonly description: string;
+  /** The manifest or index to push. */
+  readonly root: ManifestBytes;
+  /** A manifest the root index lists (checked against its digest). */
+  readManifest(desc: Descriptor): Promise<Buffer>;
+  /** The blob's bytes. */
+  openBlob(desc: Descriptor): Promise<Readable>;
+  close(): Promise<void>;
+}
+
+/** What a pull writes: one image manifest, its blobs, and the names to record it under. */
+export interface PullPlan {
+  readonly manifest: ManifestBytes;
+  readonly image: ImageManifest;
+  /** Fully qualified name with tag or digest, e.g. `127.0.0.1:5000/app:v1` (index.json's `io.containerd.image.name`). */
+  readonly imageName: string;
+  /** The tag, '' for a pull by digest (OCI `org.opencontainers.image.ref.name`, docker's RepoTags). */
+  readonly tag: string;
+  /** Familiar repository name (docker's RepoTags use it: `127.0.0.1:5000/app`, `alpine`). */
+  readonly repository: string;
+}
+
+export interface ImageSink {
+  readonly description: string;
+  /** Take the plan; resolves to the blobs that still have to be written (the sink may have some). */
+  begin(plan: PullPlan): Promise<Descriptor[]>;
+  /** Store one blob from a stream the caller verifies; rejects when the stream errors. */
+  writeBlob(desc: Descriptor, data: Readable): Promise<void>;
+  /** Make the image visible at the destination. */
+  commit(): Promise<void>;
+  /** Forget everything not committed. */
+  abort(): Promise<void>;
+}
