@@ -1,0 +1,84 @@
+/**
+ * The commands of `vouch serve` and its administration, registered on the `vouch` program:
+ *
+ * - `vouch serve [--addr HOST:PORT] [--data-dir DIR] [--hostname NAME…] [--log-level L] [--token-ttl S]`
+ *   starts the one-port server (serve.ts), prints where it listens and what to do next, and
+ *   stops cleanly on SIGINT/SIGTERM (exit 0); startup failures exit 1 with the reason;
+ * - `vouch policy …` and `vouch user …` (src/cli/admin-commands.ts) talk to a running one.
+ *
+ * Only commander's types are imported here: the server's modules load when `serve` runs, the
+ * admin client when an admin command runs.
+ *
+ * Example: vouch serve --addr 0.0.0.0:443 --hostname registry.example.com --data-dir /var/lib/vouch
+ */
+import type { Command } from 'commander';
+import { registerAdminCommands } from '../cli/admin-commands.ts';
+import type { RunningServe, ServeDeps } from './serve.ts';
+
+export interface ServeCommandDeps extends ServeDeps {
+  /** Called with the running server (tests use it to stop it). */
+  readonly onListening?: (running: RunningServe) => void;
+  /** Install SIGINT/SIGTERM handlers (default true). */
+  readonly handleSignals?: boolean;
+  readonly stdout?: (line: string) => void;
+}
+
+interface ServeFlags {
+  addr?: string;
+  dataDir?: string;
+  hostname?: string[];
+  logLevel?: string;
+  tokenTtl?: string;
+}
+
+/** `vouch serve`: start, print, wait for a signal. */
+export async function runServe(flags: ServeFlags, deps: ServeCommandDeps = {}): Promise<RunningServe> {
+  const { startServe } = await import('./serve.ts');
+  const running = await startServe(
+    {
+      ...(flags.addr === undefined ? {} : { addr: flags.addr }),
+      ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
+      ...(flags.hostname === undefined ? {} : { hostname: flags.hostname }),
+      ...(flags.logLevel === undefined ? {} : { logLevel: flags.logLevel }),
+      ...(flags.tokenTtl === undefined ? {} : { tokenTtl: flags.tokenTtl }),
+    },
+    deps,
+  );
+  const print = deps.stdout ?? ((l: string) => process.stdout.write(`${l}\n`));
+  print(`vouch serve listening on ${running.url} (registry, trust server and token service)`);
+  for (const line of running.hints) print(line);
+  if (deps.handleSignals !== false) {
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      running.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`vouch: error during shutdown: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }
+  deps.onListening?.(running);
+  return running;
+}
+
+/** Register `serve`, `policy` and `user`. */
+export function registerServeCommands(program: Command, deps: ServeCommandDeps = {}): void {
+  program
+    .command('serve')
+    .description('run the registry, trust server and token service on one TLS port, with all data in one directory')
+    .option('--addr <host:port>', 'listen address ($VOUCH_ADDR, default 127.0.0.1:5000)')
+    .option('--data-dir <dir>', 'data directory ($VOUCH_DATA_DIR, default ./vouch-data)')
+    .option('--hostname <name...>', 'other names clients use for this server, for its certificate and trust data lookups ($VOUCH_HOSTNAMES)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace ($VOUCH_LOG_LEVEL, default info)')
+    .option('--token-ttl <seconds>', 'bearer token lifetime ($VOUCH_TOKEN_TTL, default 300)')
+    .action(async (flags: ServeFlags) => {
+      await runServe(flags, deps);
+    });
+  registerAdminCommands(program);
+}
