@@ -18,11 +18,11 @@ import { pino, type Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import { loadServerConfig, type LogLevel, type ServerConfig } from '../config/index.ts';
 import { startTrustServer, type RunningTrustServer, type TrustServiceFactory } from '../server/serve.ts';
+import { registerServeCommands } from './serve-command.ts';
 import { createTrustService } from './trust-service-factory.ts';
 import { defaultServerHints, prepareDefaultServer } from './default-server.ts';
-import { registerSignerCommand } from './signer.ts';
-import { registerNotaryCommands } from '../cli/index.ts';
-import { registerTrustCommands } from '../cli/trust-commands.ts';
+import { addGlobalOptions } from '../cli/command.ts';
+import { GLOBAL_FLAGS } from '../cli/usage.ts';
 
 /** notary-server's Go-style single-dash long flags, rewritten for commander. */
 const GO_FLAGS = ['config', 'logf', 'debug', 'version', 'bootstrap'];
@@ -89,7 +89,23 @@ export async function runServer(opts: { config?: string; logf?: string }, deps: 
   return running;
 }
 
-export function buildProgram(deps: ServerCommandDeps = {}): Command {
+/**
+ * The other commands (`vouch signer`, the notary client's and `vouch trust`), imported only when
+ * one of them may run: a `vouch server` process never loads the client, its keystore, its
+ * prompts or the signer's gRPC stack.
+ */
+async function loadOtherCommands() {
+  const [signer, trust, notary] = await Promise.all([import('./signer.ts'), import('../cli/trust-commands.ts'), import('../cli/index.ts')]);
+  return { registerSignerCommand: signer.registerSignerCommand, registerTrustCommands: trust.registerTrustCommands, registerNotaryCommands: notary.registerNotaryCommands };
+}
+
+/**
+ * The whole program; with `otherCommands: false` only `server`, `--version` and the notary
+ * CLI's global flags (commander accepts them after the subcommand too), which is all
+ * `vouch server …` needs to parse its arguments and print its help and errors.
+ */
+export async function buildProgram(deps: ServerCommandDeps = {}, opts: { otherCommands?: boolean } = {}): Promise<Command> {
+  const others = opts.otherCommands === false ? null : await loadOtherCommands();
   const program = new Command('vouch').description('Docker Content Trust: notary-compatible trust server and tools').exitOverride();
   program
     .command('server')
@@ -101,16 +117,23 @@ export function buildProgram(deps: ServerCommandDeps = {}): Command {
     .action(async (o: { config?: string; logf: string }) => {
       await runServer(o, deps);
     });
-  registerSignerCommand(program);
+  registerServeCommands(program);
+  others?.registerSignerCommand(program);
   program.version('vouch 0.1.0', '--version', 'print the version');
-  registerTrustCommands(program);
-  registerNotaryCommands(program);
+  if (others === null) {
+    addGlobalOptions(program, GLOBAL_FLAGS);
+  } else {
+    others.registerTrustCommands(program);
+    others.registerNotaryCommands(program);
+  }
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(normaliseArgv(argv), { from: 'user' });
+    const args = normaliseArgv(argv);
+    const program = await buildProgram({}, { otherCommands: args[0] !== 'server' });
+    await program.parseAsync(args, { from: 'user' });
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string };
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
