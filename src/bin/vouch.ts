@@ -12,17 +12,14 @@
  * Example: vouch server -config fixtures/server-config.json
  */
 import { realpathSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Command, Option } from 'commander';
-import { pino, type Logger } from 'pino';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
-import { loadServerConfig, type LogLevel, type ServerConfig } from '../config/index.ts';
-import { startTrustServer, type RunningTrustServer, type TrustServiceFactory } from '../server/serve.ts';
+import type { LogLevel, ServerConfig } from '../config/index.ts';
+import type { RunningTrustServer, TrustServiceFactory } from '../server/serve.ts';
 import { registerServeCommands } from './serve-command.ts';
-import { createTrustService } from './trust-service-factory.ts';
-import { defaultServerHints, prepareDefaultServer } from './default-server.ts';
-import { addGlobalOptions } from '../cli/command.ts';
-import { GLOBAL_FLAGS } from '../cli/usage.ts';
 
 /** notary-server's Go-style single-dash long flags, rewritten for commander. */
 const GO_FLAGS = ['config', 'logf', 'debug', 'version', 'bootstrap'];
@@ -34,9 +31,10 @@ export function normaliseArgv(argv: readonly string[]): string[] {
   });
 }
 
-export function createLogger(level: LogLevel, format: 'json' | 'logfmt' = 'json'): Logger {
+export async function createLogger(level: LogLevel, format: 'json' | 'logfmt' = 'json'): Promise<Logger> {
   // logfmt is accepted for flag compatibility; pino writes JSON lines either way.
   void format;
+  const { pino } = await import('pino');
   return pino({ level, base: { service: 'vouch-server' } }, pino.destination(2));
 }
 
@@ -55,10 +53,17 @@ export interface ServerCommandDeps {
 /** `vouch server`: load config, start, print the address, stop cleanly on SIGINT/SIGTERM. */
 export async function runServer(opts: { config?: string; logf?: string }, deps: ServerCommandDeps = {}): Promise<RunningTrustServer> {
   const env = deps.env ?? process.env;
+  // The server's modules load here, so that the client commands never pay for them.
+  const [{ loadServerConfig }, { startTrustServer }, { createTrustService }, { defaultServerHints, prepareDefaultServer }] = await Promise.all([
+    import('../config/index.ts'),
+    import('../server/serve.ts'),
+    import('./trust-service-factory.ts'),
+    import('./default-server.ts'),
+  ]);
   // No --config: the zero-configuration server in a data dir of its own.
   const defaults = opts.config === undefined ? await prepareDefaultServer(env['VOUCH_DATA_DIR'] ?? 'vouch-data') : null;
   const config = await loadServerConfig(opts.config ?? defaults!.configFile, deps.env === undefined ? {} : { env: deps.env });
-  const logger = createLogger(config.logging.level, opts.logf === 'logfmt' ? 'logfmt' : 'json');
+  const logger = await createLogger(config.logging.level, opts.logf === 'logfmt' ? 'logfmt' : 'json');
   for (const w of config.warnings) logger.warn(w);
   const factory = deps.createTrustService ?? createTrustService;
   const running = await startTrustServer(config, { createTrustService: factory, logger: logger as unknown as FastifyBaseLogger });
@@ -92,20 +97,26 @@ export async function runServer(opts: { config?: string; logf?: string }, deps: 
 /**
  * The other commands (`vouch signer`, the notary client's and `vouch trust`), imported only when
  * one of them may run: a `vouch server` process never loads the client, its keystore, its
- * prompts or the signer's gRPC stack.
+ * prompts or the signer's gRPC stack, and a notary command (`vouch list …`) never loads the
+ * signer or `vouch trust` (start-up time is most of a `vouch list`).
  */
-async function loadOtherCommands() {
-  const [signer, trust, notary] = await Promise.all([import('./signer.ts'), import('../cli/trust-commands.ts'), import('../cli/index.ts')]);
-  return { registerSignerCommand: signer.registerSignerCommand, registerTrustCommands: trust.registerTrustCommands, registerNotaryCommands: notary.registerNotaryCommands };
+async function loadOtherCommands(args: readonly string[] | undefined) {
+  const notary = await import('../cli/index.ts');
+  const all = args === undefined || !notary.runsNotaryCommand(args);
+  const [signer, trust] = all ? await Promise.all([import('./signer.ts'), import('../cli/trust-commands.ts')]) : [undefined, undefined];
+  return { registerSignerCommand: signer?.registerSignerCommand, registerTrustCommands: trust?.registerTrustCommands, registerNotaryCommands: notary.registerNotaryCommands };
 }
 
 /**
  * The whole program; with `otherCommands: false` only `server`, `--version` and the notary
  * CLI's global flags (commander accepts them after the subcommand too), which is all
- * `vouch server …` needs to parse its arguments and print its help and errors.
+ * `vouch server …` needs to parse its arguments and print its help and errors. With `args`
+ * that run a notary command, the signer and `vouch trust` are left out.
  */
-export async function buildProgram(deps: ServerCommandDeps = {}, opts: { otherCommands?: boolean } = {}): Promise<Command> {
-  const others = opts.otherCommands === false ? null : await loadOtherCommands();
+export async function buildProgram(deps: ServerCommandDeps = {}, opts: { otherCommands?: boolean; args?: readonly string[] } = {}): Promise<Command> {
+  // Imported here rather than at the top, so that they come from the compile cache (see the end).
+  const [{ Command, Option }, { addGlobalOptions }, { GLOBAL_FLAGS }] = await Promise.all([import('commander'), import('../cli/command.ts'), import('../cli/usage.ts')]);
+  const others = opts.otherCommands === false ? null : await loadOtherCommands(opts.args);
   const program = new Command('vouch').description('Docker Content Trust: notary-compatible trust server and tools').exitOverride();
   program
     .command('server')
@@ -118,12 +129,12 @@ export async function buildProgram(deps: ServerCommandDeps = {}, opts: { otherCo
       await runServer(o, deps);
     });
   registerServeCommands(program);
-  others?.registerSignerCommand(program);
+  others?.registerSignerCommand?.(program);
   program.version('vouch 0.1.0', '--version', 'print the version');
   if (others === null) {
     addGlobalOptions(program, GLOBAL_FLAGS);
   } else {
-    others.registerTrustCommands(program);
+    others.registerTrustCommands?.(program);
     others.registerNotaryCommands(program);
   }
   return program;
@@ -132,7 +143,7 @@ export async function buildProgram(deps: ServerCommandDeps = {}, opts: { otherCo
 export async function main(argv: readonly string[]): Promise<void> {
   try {
     const args = normaliseArgv(argv);
-    const program = await buildProgram({}, { otherCommands: args[0] !== 'server' });
+    const program = await buildProgram({}, { otherCommands: args[0] !== 'server', args });
     await program.parseAsync(args, { from: 'user' });
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string };
@@ -155,4 +166,9 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) await main(process.argv.slice(2));
+if (isEntryPoint()) {
+  // Cache the compiled (type-stripped) modules across runs, in $NODE_COMPILE_CACHE or the temp
+  // dir (NODE_DISABLE_COMPILE_CACHE=1 turns it off): it halves the start-up of every command.
+  enableCompileCache();
+  await main(process.argv.slice(2));
+}

@@ -18,7 +18,7 @@ import type { Command } from 'commander';
 import { addGlobalOptions, buildCommand, type BuildOptions } from './command.ts';
 import { DELEGATION_COMMAND, KEY_COMMAND, READ_COMMANDS, STAGE_COMMANDS, TRUST_PIN_COMMAND } from './specs.ts';
 import { processIo, type CliIo } from './io.ts';
-import { GLOBAL_FLAGS } from './usage.ts';
+import { commandName, GLOBAL_FLAGS } from './usage.ts';
 
 export type { CliIo } from './io.ts';
 export type { ClientConfig, GlobalFlags } from './config.ts';
@@ -32,6 +32,33 @@ export interface NotaryCommandDeps {
 
 /** Every notary command, in notary's order of registration. */
 const TOP_LEVEL = [KEY_COMMAND, DELEGATION_COMMAND, ...STAGE_COMMANDS, ...READ_COMMANDS];
+
+/**
+ * True when `argv` runs one of the notary commands (its first word after the global flags and
+ * their values is one of theirs), so that `vouch` need not load its other commands. Decides on
+ * the words alone; commander still parses them.
+ */
+export function runsNotaryCommand(argv: readonly string[]): boolean {
+  const takesValue = new Set<string>();
+  for (const f of GLOBAL_FLAGS) {
+    if (f.kind === 'bool') continue;
+    takesValue.add(`--${f.name}`);
+    if (f.short !== undefined) takesValue.add(`-${f.short}`);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') return false;
+    if (!a.startsWith('-') || a === '-') return TOP_LEVEL.some((spec) => commandName(spec) === a);
+    if (a.startsWith('--')) {
+      if (takesValue.has(a)) i++; // `--server URL`; `--server=URL` carries its value
+      continue;
+    }
+    // a cluster of short flags (`-Dv`, `-Ds URL`, `-sURL`): the first one taking a value ends it
+    const at = [...a.slice(1)].findIndex((c) => takesValue.has(`-${c}`));
+    if (at === a.length - 2) i++;
+  }
+  return false;
+}
 
 /**
  * Add the notary commands, the global flags and `trust pin` to `program`. An existing `trust`
