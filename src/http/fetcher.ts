@@ -19,11 +19,15 @@
  *   const f = new NodeFetcher({ ca: await readFile('ca.crt') });
  *   const r = await f.fetch({ url: 'https://127.0.0.1:4443/v2/', maxLength: 1024 });
  */
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import type { IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { MaliciousServerError, NetworkError } from './client-errors.ts';
+
+// Not `import … from 'node:http'`: an ES import copies every export of the module, and http's
+// lazy getters (WebSocket, …) then load undici, some 100 ms of every CLI start-up.
+const { request: httpRequest } = process.getBuiltinModule('node:http');
+const { request: httpsRequest } = process.getBuiltinModule('node:https');
 
 /** notary's MaxErrorResponseSize. */
 export const ERROR_BODY_LIMIT = 1024;
@@ -85,12 +89,27 @@ function asBuffer(v: string | Uint8Array | undefined): string | Buffer | undefin
 
 export class NodeFetcher implements Fetcher {
   readonly #opts: NodeFetcherOptions;
+  #secureContext: SecureContext | undefined;
 
   constructor(opts: NodeFetcherOptions = {}) {
     if ((opts.cert === undefined) !== (opts.key === undefined)) {
       throw new TypeError('either pass both client key and cert, or neither');
     }
     this.#opts = opts;
+  }
+
+  /**
+   * The TLS context (CA pool, client certificate) of every connection, made once: each request
+   * is a new connection, and building the context from the PEM files each time cost as much as
+   * the rest of the handshake.
+   */
+  #tlsContext(): SecureContext {
+    const o = this.#opts;
+    return (this.#secureContext ??= createSecureContext({
+      ...(o.ca === undefined ? {} : { ca: asBuffer(o.ca) }),
+      ...(o.cert === undefined ? {} : { cert: asBuffer(o.cert) }),
+      ...(o.key === undefined ? {} : { key: asBuffer(o.key) }),
+    }));
   }
 
   fetch(req: FetchRequest): Promise<FetchResponse> {
@@ -118,9 +137,6 @@ export class NodeFetcher implements Fetcher {
       agent: false,
     };
     if (secure) {
-      if (o.ca !== undefined) options['ca'] = asBuffer(o.ca);
-      if (o.cert !== undefined) options['cert'] = asBuffer(o.cert);
-      if (o.key !== undefined) options['key'] = asBuffer(o.key);
       options['rejectUnauthorized'] = o.skipTLSVerify !== true;
       if (!/^[\d.]+$|:/.test(options.host as string)) options['servername'] = options.host;
     }
@@ -146,6 +162,7 @@ export class NodeFetcher implements Fetcher {
         timers.push(t);
         return t;
       };
+      if (secure) options['secureContext'] = this.#tlsContext(); // a bad PEM rejects, as before
       const send = secure ? httpsRequest : httpRequest;
       const r = send(options, (res: IncomingMessage) => this.#read(res, req, resource, finish));
       after(req.timeoutMs ?? o.timeoutMs ?? FETCHER_DEFAULTS.timeoutMs, 'request timed out');
