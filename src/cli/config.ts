@@ -23,8 +23,8 @@
  *   cfg.serverUrl // 'https://notary-server:4443'
  */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, extname, isAbsolute, join, normalize, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { TrustPinConfig } from '../client/index.ts';
 import { ConfigError } from '../errors/index.ts';
 import { goPathError, isNotExist } from './go-errors.ts';
@@ -94,6 +94,12 @@ export function configFilePath(flags: GlobalFlags, e: ConfigEnv): string {
   if (flags.configFile !== undefined && flags.configFile !== '') return flags.configFile;
   const home = e.env['HOME'] ?? '';
   return join(home === '' ? e.cwd : home, CONFIG_DIR, CONFIG_FILE_NAME);
+}
+
+/** yaml's parser, loaded only for a YAML config file (the package is 72 modules of start-up). */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text);
 }
 
 /** Parse config text by the file's extension. @throws ConfigError (notary's texts) */

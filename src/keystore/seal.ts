@@ -11,7 +11,6 @@
  *   const jwe = await sealPrivateKey(key.raw, passphrase);
  *   const raw = await unsealPrivateKey(jwe, passphrase);
  */
-import { CompactEncrypt, compactDecrypt, errors } from 'jose';
 import { PassphraseError, StorageError } from '../errors/index.ts';
 
 export const KEYWRAP_ALG = 'PBES2-HS256+A128KW';
@@ -23,9 +22,15 @@ const MAX_PBES2_COUNT = 100_000;
 
 const enc = new TextEncoder();
 
+/** jose, loaded on first use: every client command imports the key store, few of them seal. */
+function jose(): Promise<typeof import('jose')> {
+  return import('jose');
+}
+
 /** Seals `raw` under `passphrase`; a fresh salt and content key every call. */
 export async function sealPrivateKey(raw: Uint8Array, passphrase: string): Promise<string> {
   if (passphrase === '') throw new PassphraseError('refusing to seal a private key under an empty passphrase');
+  const { CompactEncrypt } = await jose();
   return new CompactEncrypt(raw)
     .setProtectedHeader({ alg: KEYWRAP_ALG, enc: ENCRYPTION_ALG })
     .setKeyManagementParameters({ p2c: PBES2_COUNT })
@@ -38,6 +43,7 @@ export async function sealPrivateKey(raw: Uint8Array, passphrase: string): Promi
  * @throws StorageError when `jwe` is not a compact JWE of the expected kind
  */
 export async function unsealPrivateKey(jwe: string, passphrase: string): Promise<Uint8Array> {
+  const { compactDecrypt, errors } = await jose();
   try {
     const { plaintext } = await compactDecrypt(jwe, enc.encode(passphrase), {
       keyManagementAlgorithms: [KEYWRAP_ALG],
