@@ -130,7 +130,7 @@ const revokeCommand = (gun: string, tag: string): string => `docker trust revoke
 /** Deleting `tag` (or, without a tag, the manifest `digest` and every tag on it). */
 export function decideDelete(repo: TrustedRepo, q: { readonly gun: string; readonly tag?: string; readonly digest: string }): Outcome {
   if (q.tag !== undefined) {
-    const roles = rolesSigning(repo, q.tag);
+    const roles = rolesSigning(repo, q.tag).sort();
     if (roles.length === 0) return allow(`tag "${q.tag}" is not signed in ${q.gun}`);
     return refuse(`tag "${q.tag}" is signed in ${q.gun} (${roles.join(', ')}); unsign it first: ${revokeCommand(q.gun, q.tag)}`);
   }
