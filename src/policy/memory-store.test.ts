@@ -1,0 +1,4 @@
+import { MemoryPolicyStore } from './memory-store.ts';
+import { describePolicyStoreConformance } from './store-conformance.ts';
+
+describePolicyStoreConformance('memory', () => new MemoryPolicyStore());
