@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeResult, type RunResult } from '../support/exec.ts';
 import { removeDir, tempDir } from '../support/pki.ts';
-import { buildImageLayout, skopeo, type ImageLayout } from '../registry/support.ts';
+import { buildImageLayout, buildIndexLayout, skopeo, type ImageLayout } from '../registry/support.ts';
 import { ADMIN_PASSWORD, basic, bearer, call, dockerClient, errorMessage, notaryClient, startServeProcess, vouch, type Client, type ServeProcess } from './support.ts';
 
 const ALICE = 'alice-secret';
@@ -155,6 +155,19 @@ describe('content-trust enforcement in vouch serve', { timeout: 600_000 }, () =>
     await policy('--pin-root', rootId);
     assert.equal((await manifest('v1')).status, 200);
     await policy('--no-pin-root');
+  });
+
+  it('a signed image index: its platform manifests are served by digest to a plain pull', async () => {
+    const index = await buildIndexLayout(join(dir, 'index'), { layers: [50_000], archs: ['amd64', 'arm64'] });
+    const dest = `${srv.host}/team/multi`;
+    ok(await skopeo(join(dir, 'skopeo'), ['copy', '--all', `oci:${index.dir}:${index.tag}`, `docker://${dest}:v1`, '--dest-creds', `alice:${ALICE}`, '--dest-cert-dir', srv.certDir]), 'skopeo copy --all in');
+    const out = ['copy', '--all', `docker://${dest}:v1`, `oci:${join(dir, 'multi-out')}:v1`, '--src-creds', `alice:${ALICE}`, '--src-cert-dir', srv.certDir];
+    const refused = await skopeo(join(dir, 'skopeo'), out);
+    assert.notEqual(refused.code, 0, 'unsigned');
+    ok(await docker.run(['trust', 'signer', 'add', '--key', join(dir, 'keys', 'alice.pub'), 'alice', dest]), 'docker trust signer add');
+    const size = index.blobs.find((x) => x.digest === index.digest)!.size;
+    ok(await notary.run(['addhash', dest, 'v1', String(size), '--sha256', index.digest.slice(7), '-r', 'targets/releases', '-p']), 'notary addhash index');
+    ok(await skopeo(join(dir, 'skopeo'), out), 'skopeo copy --all out');
   });
 
   it('deleting a signed tag or manifest is refused with the command that unsigns it; allowed after docker trust revoke', async () => {
