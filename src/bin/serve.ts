@@ -27,7 +27,7 @@ import { createServer, type Server } from 'node:https';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from 'pino';
 import { parseCertBundle, TokenAccessController } from '../auth/index.ts';
-import { parseServerConfig, type ServerConfig } from '../config/index.ts';
+import { KEY_PASSPHRASE_ENV, parseServerConfig, type ServerConfig } from '../config/index.ts';
 import { TRUST_API_ROUTES, TRUST_ROUTES } from '../http/index.ts';
 import { ContentTrustPolicy, type Requester, type TrustMetadataSource } from '../policy/index.ts';
 import { createRegistryApp, parseDigest, parseManifest, REGISTRY_SERVER_OPTIONS, type RegistryStore } from '../registry/index.ts';
@@ -114,7 +114,8 @@ export async function startServe(opts: ServeOptions, deps: ServeDeps = {}): Prom
       storage: { backend: 'sqlite3', db_url: files.dbFile },
       logging: { level: cfg.logLevel },
     },
-    { env },
+    // Only the key passphrase: notary-server's NOTARY_SERVER_* overrides are not vouch serve's settings.
+    { env: { [KEY_PASSPHRASE_ENV]: env[KEY_PASSPHRASE_ENV] } },
   );
 
   const closers: (() => Promise<void> | void)[] = [];
