@@ -24,7 +24,11 @@ export interface TabwriterOptions {
 /** notary's settings (cmd/notary/prettyprint.go). */
 export const NOTARY_TABWRITER: TabwriterOptions = Object.freeze({ minWidth: 4, padding: 4 });
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Code points in `s` (a lone surrogate counts as one, as it becomes U+FFFD in UTF-8). */
 function runeCount(s: string): number {
+  if (!SURROGATE.test(s)) return s.length; // the usual case, without walking the string
   let n = 0;
   for (const _ of s) n++;
   return n;
@@ -48,11 +52,16 @@ export function formatTabs(text: string, o: TabwriterOptions = NOTARY_TABWRITER)
   const writeLines = (from: number, to: number): void => {
     for (let i = from; i < to; i++) {
       const cells = lines[i] as string[];
-      cells.forEach((cell, j) => {
+      // the last cell of a line is not tab-terminated: it is never padded
+      const padded = Math.min(cells.length - 1, widths.length);
+      for (let j = 0; j < cells.length; j++) {
+        const cell = cells[j] as string;
         out += cell;
-        // the last cell of a line is not tab-terminated: it is never padded
-        if (j < cells.length - 1 && j < widths.length) out += ' '.repeat(Math.max(0, (widths[j] as number) - runeCount(cell)));
-      });
+        if (j < padded) {
+          const pad = (widths[j] as number) - runeCount(cell);
+          if (pad > 0) out += ' '.repeat(pad);
+        }
+      }
       if (i + 1 < lines.length || endsWithNewline) out += '\n';
     }
   };
