@@ -12,7 +12,7 @@
  * Example: vouch server -config fixtures/server-config.json
  */
 import { realpathSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+import { enableCompileCache, flushCompileCache } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -69,6 +69,9 @@ export async function runServer(opts: { config?: string; logf?: string }, deps: 
   const running = await startTrustServer(config, { createTrustService: factory, logger: logger as unknown as FastifyBaseLogger });
   const print = deps.stdout ?? ((l: string) => process.stdout.write(`${l}\n`));
   print(`vouch server listening on ${running.url}`);
+  // Every module the server needs is loaded now: write them to the compile cache at once rather
+  // than at exit, so the next start needs no type stripping (see ./server-process.ts).
+  flushCompileCache();
   if (defaults !== null) for (const line of defaultServerHints(defaults, running.url)) print(line);
   logger.info({ url: running.url, storage: config.storage.backend, trustService: config.trustService.type }, 'listening');
   if (deps.handleSignals !== false) {
@@ -170,5 +173,7 @@ if (isEntryPoint()) {
   // Cache the compiled (type-stripped) modules across runs, in $NODE_COMPILE_CACHE or the temp
   // dir (NODE_DISABLE_COMPILE_CACHE=1 turns it off): it halves the start-up of every command.
   enableCompileCache();
+  // `vouch server` replaces itself with a Node tuned for a server (./server-process.ts).
+  if (normaliseArgv(process.argv.slice(2))[0] === 'server') (await import('./server-process.ts')).reexecTunedServer(process.argv);
   await main(process.argv.slice(2));
 }
