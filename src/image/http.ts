@@ -47,6 +47,13 @@ export interface HttpRequest {
   readonly bodyLength?: number;
 }
 
+/** A kept-alive connection the server had closed: safe to retry on a new one. */
+class StaleSocketError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+  }
+}
+
 export const DEFAULT_USER_AGENT = 'vouch/0.1.0';
 const ERROR_BODY_LIMIT = 64 * 1024;
 
@@ -72,10 +79,21 @@ export class HttpClient {
   }
 
   /**
-   * Send a request; resolves with the response once its headers are in.
+   * Send a request; resolves with the response once its headers are in. A kept-alive connection
+   * that the server closed meanwhile (ECONNRESET/EPIPE before any answer) is retried once on a
+   * new one, as node's documentation advises: the server saw nothing of the request.
    * @throws RegistryError (no status) when the connection fails or stalls
    */
   async request(req: HttpRequest): Promise<IncomingMessage> {
+    try {
+      return await this.#send(req);
+    } catch (err) {
+      if (!(err instanceof StaleSocketError)) throw err;
+      return this.#send(req);
+    }
+  }
+
+  async #send(req: HttpRequest): Promise<IncomingMessage> {
     const url = new URL(req.url);
     const secure = url.protocol === 'https:';
     if (!secure && url.protocol !== 'http:') throw new TypeError(`unsupported URL scheme ${url.protocol}`);
@@ -109,6 +127,11 @@ export class HttpClient {
         settled = true;
         stream?.destroy();
         r.destroy();
+        const code = (err as NodeJS.ErrnoException).code;
+        if (r.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+          reject(new StaleSocketError(err));
+          return;
+        }
         reject(err instanceof RegistryError ? err : new RegistryError(`${what}: ${err.message}`, undefined, '', { cause: err }));
       };
       const r = (secure ? httpsRequest : httpRequest)(options, (res) => {
@@ -122,10 +145,14 @@ export class HttpClient {
           stream.unpipe(r);
           stream.destroy();
         }
-        res.setTimeout(this.#o.idleTimeoutMs, () => res.destroy(new RegistryError(`${what}: no data for ${this.#o.idleTimeoutMs / 1000} s`)));
         resolve(res);
       });
-      r.setTimeout(this.#o.idleTimeoutMs, () => fail(new Error(`no response for ${this.#o.idleTimeoutMs / 1000} s`)));
+      // the request's socket timeout covers the response body too, and is dropped when the socket goes back to the pool
+      r.setTimeout(this.#o.idleTimeoutMs, () => {
+        const err = new RegistryError(`${what}: no data for ${this.#o.idleTimeoutMs / 1000} s`);
+        if (settled) r.destroy(err);
+        else fail(err);
+      });
       r.on('error', fail);
       if (stream !== undefined) {
         stream.on('error', fail);
@@ -167,7 +194,7 @@ export async function readBody(res: IncomingMessage, limit: number): Promise<Buf
 
 /** Drain and forget a body (so the connection can be reused). */
 export async function discardBody(res: IncomingMessage): Promise<void> {
-  if (res.complete) return;
+  // even a complete (HEAD, empty) response must be read to its end, or its socket never returns to the pool
   let n = 0;
   try {
     for await (const chunk of res) {

@@ -141,3 +141,37 @@ export function assertSameFiles(actual: ReadonlyMap<string, Buffer>, expected: R
   assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort());
   for (const [k, v] of expected) assert.ok(actual.get(k)?.equals(v), `file ${k} differs`);
 }
+
+/**
+ * A plain-http proxy in front of a registry that can rewrite responses: `tamper(path)` returns a
+ * function applied to each body chunk of matching GET responses (e.g. flip one byte of a blob).
+ */
+export async function startTamperingProxy(upstream: string, tamper: (method: string, path: string) => ((chunk: Buffer) => Buffer) | undefined): Promise<{ host: string; close(): Promise<void> }> {
+  const { createServer, request } = await import('node:http');
+  const { once } = (await import('node:events')) as unknown as { once: (e: unknown, n: string) => Promise<unknown> };
+  const up = new URL(upstream);
+  const server = createServer((req, res) => {
+    const f = tamper(req.method ?? 'GET', req.url ?? '/');
+    const headers = { ...req.headers, host: up.host };
+    const out = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers }, (upRes) => {
+      const h = { ...upRes.headers };
+      res.writeHead(upRes.statusCode ?? 502, h);
+      upRes.on('data', (c: Buffer) => res.write(f === undefined ? c : f(c)));
+      upRes.on('end', () => res.end());
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const addr = server.address();
+  const host = `127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}`;
+  return {
+    host,
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
