@@ -106,8 +106,8 @@ export async function runServer(opts: { config?: string; logf?: string }, deps: 
 async function loadOtherCommands(args: readonly string[] | undefined) {
   const notary = await import('../cli/index.ts');
   const all = args === undefined || !notary.runsNotaryCommand(args);
-  const [signer, trust] = all ? await Promise.all([import('./signer.ts'), import('../cli/trust-commands.ts')]) : [undefined, undefined];
-  return { registerSignerCommand: signer?.registerSignerCommand, registerTrustCommands: trust?.registerTrustCommands, registerNotaryCommands: notary.registerNotaryCommands };
+  const [signer, trust, image] = all ? await Promise.all([import('./signer.ts'), import('../cli/trust-commands.ts'), import('../cli/image-commands.ts')]) : [undefined, undefined, undefined];
+  return { registerSignerCommand: signer?.registerSignerCommand, registerTrustCommands: trust?.registerTrustCommands, registerImageCommands: image?.registerImageCommands, registerNotaryCommands: notary.registerNotaryCommands };
 }
 
 /**
@@ -138,6 +138,7 @@ export async function buildProgram(deps: ServerCommandDeps = {}, opts: { otherCo
     addGlobalOptions(program, GLOBAL_FLAGS);
   } else {
     others.registerTrustCommands?.(program);
+    others.registerImageCommands?.(program);
     others.registerNotaryCommands(program);
   }
   return program;

@@ -221,3 +221,21 @@ export function addTrustTree(program: Command, tree: TrustTree, deps: TrustComma
   program.addCommand(trust);
   return trust;
 }
+
+/**
+ * Add docker-style commands at the top level of `program` (`vouch push`, `pull`, `login`,
+ * `logout`), with the conventions of `vouch trust …` (errors, usage, exit codes, a TrustSession).
+ */
+export function addDockerCommands(program: Command, specs: readonly TrustCommandSpec[], deps: TrustCommandDeps = {}): Command[] {
+  let io: CliIo | undefined = deps.io;
+  const ctx: Ctx = {
+    io: () => (io ??= processIo()),
+    setExitCode: deps.setExitCode ?? ((code) => (process.exitCode = code)),
+    manifests: deps.manifests ?? ((session) => new RegistryManifestSource({ configDir: session.configDir, auth: (ref) => session.auth(ref) })),
+  };
+  return specs.map((s) => {
+    const cmd = buildLeaf(s, program.name(), ctx);
+    program.addCommand(cmd);
+    return cmd;
+  });
+}

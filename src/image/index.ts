@@ -22,7 +22,7 @@ export type { LayoutFiles } from './oci-layout.ts';
 export { openDockerArchive, DockerArchiveSink, ARCHIVE_MANIFEST } from './docker-archive.ts';
 export { openImageSource, openImageSink, detectFormat } from './open.ts';
 export type { ImageFormat } from './open.ts';
-export { HttpClient, DEFAULT_USER_AGENT } from './http.ts';
+export { HttpClient, DEFAULT_USER_AGENT, discardBody, readBody } from './http.ts';
 export type { TlsOptions, HttpClientOptions } from './http.ts';
 export { RegistryAuthorizer, DOCKER_CLIENT_ID } from './registry-auth.ts';
 export type { RegistryCredentials } from './registry-auth.ts';
