@@ -19,7 +19,6 @@ import type { Logger } from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LogLevel, ServerConfig } from '../config/index.ts';
 import type { RunningTrustServer, TrustServiceFactory } from '../server/serve.ts';
-import { registerServeCommands } from './serve-command.ts';
 
 /** notary-server's Go-style single-dash long flags, rewritten for commander. */
 const GO_FLAGS = ['config', 'logf', 'debug', 'version', 'bootstrap'];
@@ -100,14 +99,22 @@ export async function runServer(opts: { config?: string; logf?: string }, deps: 
 /**
  * The other commands (`vouch signer`, the notary client's and `vouch trust`), imported only when
  * one of them may run: a `vouch server` process never loads the client, its keystore, its
- * prompts or the signer's gRPC stack, and a notary command (`vouch list …`) never loads the
- * signer or `vouch trust` (start-up time is most of a `vouch list`).
+ * prompts or the signer's gRPC stack, and a notary command (`vouch list …`) loads none of the
+ * others (start-up time is most of a `vouch list`).
  */
 async function loadOtherCommands(args: readonly string[] | undefined) {
   const notary = await import('../cli/index.ts');
   const all = args === undefined || !notary.runsNotaryCommand(args);
-  const [signer, trust, image] = all ? await Promise.all([import('./signer.ts'), import('../cli/trust-commands.ts'), import('../cli/image-commands.ts')]) : [undefined, undefined, undefined];
-  return { registerSignerCommand: signer?.registerSignerCommand, registerTrustCommands: trust?.registerTrustCommands, registerImageCommands: image?.registerImageCommands, registerNotaryCommands: notary.registerNotaryCommands };
+  const [signer, trust, image, serve] = all
+    ? await Promise.all([import('./signer.ts'), import('../cli/trust-commands.ts'), import('../cli/image-commands.ts'), import('./serve-command.ts')])
+    : [undefined, undefined, undefined, undefined];
+  return {
+    registerSignerCommand: signer?.registerSignerCommand,
+    registerTrustCommands: trust?.registerTrustCommands,
+    registerImageCommands: image?.registerImageCommands,
+    registerServeCommands: serve?.registerServeCommands,
+    registerNotaryCommands: notary.registerNotaryCommands,
+  };
 }
 
 /**
@@ -131,7 +138,8 @@ export async function buildProgram(deps: ServerCommandDeps = {}, opts: { otherCo
     .action(async (o: { config?: string; logf: string }) => {
       await runServer(o, deps);
     });
-  registerServeCommands(program);
+  if (others === null) (await import('./serve-command.ts')).registerServeCommands(program);
+  else others.registerServeCommands?.(program);
   others?.registerSignerCommand?.(program);
   program.version('vouch 0.1.0', '--version', 'print the version');
   if (others === null) {
