@@ -25,7 +25,7 @@ import { digestHex, openImageSource, pushImage, type ManifestBytes } from '../im
 import { connectRegistry, contentTrust, familiarName, transferConcurrency } from './image-registry.ts';
 import { ProgressView } from './image-progress.ts';
 import type { TrustCommandSpec, TrustInvocation } from './trust-cli.ts';
-import { parseImageRef, type ImageRef } from './trust-ref.ts';
+import { parseImageRef, trustServerFor, type ImageRef } from './trust-ref.ts';
 import { messageOf, notaryError } from './trust-session.ts';
 import { signableRoles } from './trust-sign.ts';
 
@@ -94,6 +94,8 @@ async function push(inv: TrustInvocation): Promise<void> {
     tag = 'latest';
     if (!quiet) inv.out(`Using default tag: ${tag}\n`);
   }
+  // a trust server that cannot be used is found out before anything is uploaded
+  if (sign) trustServerFor(ref, inv.io.env);
   const sourceRef = typeof inv.flags['source-ref'] === 'string' ? inv.flags['source-ref'] : undefined;
   const source = await openImageSource(input, sourceNames(ref, tag, sourceRef));
   try {

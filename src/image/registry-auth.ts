@@ -11,7 +11,9 @@
  *   (at least 60 s, as distribution);
  * - Basic: the credentials themselves;
  * - `loginToken` is `docker login`'s exchange: a GET with `offline_token=true&client_id=docker`
- *   and no scope, whose `refresh_token` (when the service gives one) becomes the identity token.
+ *   and no scope (or, for a saved identity token, the refresh-token POST with
+ *   `access_type=offline`), whose `refresh_token` (when the service gives one) becomes the
+ *   identity token.
  *
  * Not safe for concurrent token fetches of the same scope in the sense of deduplication — two
  * may race and both succeed; harmless.
@@ -97,8 +99,9 @@ export class RegistryAuthorizer {
     const service = ch.params['service'] ?? '';
     const creds = this.#creds;
     let res;
-    if (creds !== undefined && creds.identityToken !== '' && !login) {
+    if (creds !== undefined && creds.identityToken !== '') {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, service, client_id: DOCKER_CLIENT_ID });
+      if (login) form.set('access_type', 'offline');
       if (scopes.length > 0) form.set('scope', scopes.join(' '));
       res = await this.#http.request({ method: 'POST', url: realm, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()) });
     } else {

@@ -149,10 +149,12 @@ export class RegistryClient {
     const e = await errorOf(res);
     const status = res.statusCode ?? 0;
     if (status === 404 && notFound !== undefined) throw new RegistryNotFoundError(`${notFound}: ${describe(e.code || 'MANIFEST_UNKNOWN', e.message || 'manifest unknown')}`, 404, e.code);
-    const detail = describe(e.code, e.message) || `HTTP ${status}`;
     if (status === 401 || status === 403) {
-      throw new RegistryAuthError(`${what}: ${detail}${status === 401 && e.code === '' ? ' (log in first)' : ''}`, status, e.code);
+      // a HEAD has no body: docker's words for the status then
+      const words = describe(e.code, e.message) || (status === 401 ? 'unauthorized: authentication required' : 'denied: requested access to the resource is denied');
+      throw new RegistryAuthError(`${what}: ${words}`, status, e.code);
     }
+    const detail = describe(e.code, e.message) || `HTTP ${status}`;
     if (status === 404) throw new RegistryNotFoundError(`${what}: ${detail}`, status, e.code);
     throw new RegistryError(`${what}: ${detail}`, status, e.code);
   }
