@@ -41,15 +41,44 @@ after(async () => {
 const fetcher = new NodeFetcher({ timeoutMs: 5_000, userAgent: 'vouch-test' });
 
 describe('NodeFetcher', () => {
-  it('returns status, headers and body; sends Connection: close and the user agent, no keep-alive', async () => {
+  it('returns status, headers and body; sends the user agent; GETs share a kept-alive connection', async () => {
     handlers.set('/ok', (_req, res) => res.writeHead(200, { 'X-Test': 'yes' }).end('hello'));
-    const r = await fetcher.fetch({ url: `${base}/ok`, maxLength: 100 });
+    const own = new NodeFetcher({ timeoutMs: 5_000, userAgent: 'vouch-test' });
+    const r = await own.fetch({ url: `${base}/ok`, maxLength: 100 });
     assert.equal(r.status, 200);
     assert.equal(r.headers['x-test'], 'yes');
     assert.equal(new TextDecoder().decode(r.body), 'hello');
     const req = seen.at(-1) as IncomingMessage;
-    assert.equal(req.headers.connection, 'close');
+    assert.notEqual(req.headers.connection, 'close');
     assert.equal(req.headers['user-agent'], 'vouch-test');
+    await own.fetch({ url: `${base}/ok`, maxLength: 100 });
+    assert.equal((seen.at(-1) as IncomingMessage).socket, req.socket);
+  });
+
+  it('a GET that meets a kept-alive connection closed by the server goes out once more on a new one', async () => {
+    const own = new NodeFetcher({ timeoutMs: 5_000 });
+    handlers.set('/first', (_req, res) => res.writeHead(200).end('1'));
+    let drops = 0;
+    handlers.set('/second', (req, res) => {
+      if (drops++ === 0) req.socket.destroy(); // the idle connection is gone when the request comes
+      else res.writeHead(200).end('2');
+    });
+    await own.fetch({ url: `${base}/first`, maxLength: 10 });
+    const first = seen.at(-1) as IncomingMessage;
+    const r = await own.fetch({ url: `${base}/second`, maxLength: 10 });
+    assert.equal(new TextDecoder().decode(r.body), '2');
+    assert.equal(drops, 2);
+    assert.equal(seen.at(-2)?.socket, first.socket);
+    assert.notEqual(seen.at(-1)?.socket, first.socket);
+    // no second chance for a connection of its own, nor after an answer began
+    handlers.set('/drop', (req) => req.socket.destroy());
+    await assert.rejects(new NodeFetcher({ timeoutMs: 5_000 }).fetch({ url: `${base}/drop`, maxLength: 10 }), NetworkError);
+  });
+
+  it('any other method has a connection of its own (Connection: close)', async () => {
+    handlers.set('/post', (_req, res) => res.writeHead(200).end());
+    await fetcher.fetch({ method: 'POST', url: `${base}/post`, body: new Uint8Array(1), maxLength: 10 });
+    assert.equal((seen.at(-1) as IncomingMessage).headers.connection, 'close');
   });
 
   it('sends the path verbatim and a body with its length', async () => {

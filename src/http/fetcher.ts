@@ -2,9 +2,14 @@
  * The client's one way to make an HTTP request (STYLE.md §1.2 "Fetcher"): `Fetcher.fetch`
  * sends a request and returns status, headers and a body that was read under a size limit.
  * `NodeFetcher` implements it once on node:http/node:https with notary's transport settings
- * (spec §9.5): keep-alives off (`agent: false`, `Connection: close`), a 30 s connect timeout,
- * a 10 s TLS handshake timeout, no redirects followed, TLS from a CA file (exclusive root pool),
- * a client certificate, or `skipTLSVerify`.
+ * (spec §9.5): a 30 s connect timeout, a 10 s TLS handshake timeout, no redirects followed, TLS
+ * from a CA file (exclusive root pool), a client certificate, or `skipTLSVerify`.
+ *
+ * Unlike notary, which turns keep-alives off, a fetcher keeps its GET and HEAD connections open
+ * for the next request: a read of a GUN with 50 delegations is then one TLS handshake instead of
+ * 52. A request that fails on a reused connection before any answer (the server closed it while
+ * idle) is sent once more on a new one. Other methods (a publish) get a connection of their own,
+ * closed after the answer, as before.
  *
  * Length limits are enforced here and nowhere else:
  * - a 2xx response whose `Content-Length` exceeds `maxLength` is refused before reading;
@@ -19,15 +24,18 @@
  *   const f = new NodeFetcher({ ca: await readFile('ca.crt') });
  *   const r = await f.fetch({ url: 'https://127.0.0.1:4443/v2/', maxLength: 1024 });
  */
-import type { IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { MaliciousServerError, NetworkError } from './client-errors.ts';
 
 // Not `import … from 'node:http'`: an ES import copies every export of the module, and http's
 // lazy getters (WebSocket, …) then load undici, some 100 ms of every CLI start-up.
-const { request: httpRequest } = process.getBuiltinModule('node:http');
-const { request: httpsRequest } = process.getBuiltinModule('node:https');
+const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule('node:http');
+const { Agent: HttpsAgent, request: httpsRequest } = process.getBuiltinModule('node:https');
+
+/** A failure on a reused keep-alive connection before any answer: worth one more try. */
+const STALE_CONNECTION = Symbol('stale connection');
 
 /** notary's MaxErrorResponseSize. */
 export const ERROR_BODY_LIMIT = 1024;
@@ -90,6 +98,7 @@ function asBuffer(v: string | Uint8Array | undefined): string | Buffer | undefin
 export class NodeFetcher implements Fetcher {
   readonly #opts: NodeFetcherOptions;
   #secureContext: SecureContext | undefined;
+  #agents: { http?: Agent; https?: Agent } = {};
 
   constructor(opts: NodeFetcherOptions = {}) {
     if ((opts.cert === undefined) !== (opts.key === undefined)) {
@@ -112,15 +121,22 @@ export class NodeFetcher implements Fetcher {
     }));
   }
 
-  fetch(req: FetchRequest): Promise<FetchResponse> {
+  /** The keep-alive pool of GET and HEAD requests (free sockets do not keep the process alive). */
+  #agent(secure: boolean): Agent {
+    if (secure) return (this.#agents.https ??= new HttpsAgent({ keepAlive: true }));
+    return (this.#agents.http ??= new HttpAgent({ keepAlive: true }));
+  }
+
+  async fetch(req: FetchRequest): Promise<FetchResponse> {
     const url = new URL(req.url);
     const secure = url.protocol === 'https:';
-    if (!secure && url.protocol !== 'http:') return Promise.reject(new TypeError(`unsupported URL scheme ${url.protocol}`));
+    if (!secure && url.protocol !== 'http:') throw new TypeError(`unsupported URL scheme ${url.protocol}`);
     const o = this.#opts;
     const method = req.method ?? 'GET';
+    const keepAlive = method === 'GET' || method === 'HEAD';
     const headers: Record<string, string> = {
       'User-Agent': o.userAgent ?? FETCHER_DEFAULTS.userAgent,
-      Connection: 'close',
+      ...(keepAlive ? {} : { Connection: 'close' }),
       ...req.headers,
     };
     if (req.body !== undefined) headers['Content-Length'] = String(req.body.length);
@@ -134,7 +150,7 @@ export class NodeFetcher implements Fetcher {
       port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
       path,
       headers,
-      agent: false,
+      agent: keepAlive ? this.#agent(secure) : false,
     };
     if (secure) {
       options['rejectUnauthorized'] = o.skipTLSVerify !== true;
@@ -142,7 +158,17 @@ export class NodeFetcher implements Fetcher {
     }
     const resource = req.resource ?? url.pathname;
     const what = `${method} ${req.url}`;
+    try {
+      return await this.#exchange(options, req, secure, resource, what);
+    } catch (err) {
+      if (!(err instanceof Error) || !Object.hasOwn(err, STALE_CONNECTION)) throw err;
+      return this.#exchange({ ...options, agent: false, headers: { ...headers, Connection: 'close' } }, req, secure, resource, what);
+    }
+  }
 
+  /** One request and its answer, under the fetcher's timeouts and the request's length limit. */
+  #exchange(options: RequestOptions & Record<string, unknown>, req: FetchRequest, secure: boolean, resource: string, what: string): Promise<FetchResponse> {
+    const o = this.#opts;
     return new Promise<FetchResponse>((resolve, reject) => {
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
@@ -164,10 +190,18 @@ export class NodeFetcher implements Fetcher {
       };
       if (secure) options['secureContext'] = this.#tlsContext(); // a bad PEM rejects, as before
       const send = secure ? httpsRequest : httpRequest;
-      const r = send(options, (res: IncomingMessage) => this.#read(res, req, resource, finish));
+      let answered = false;
+      const r: ClientRequest = send(options, (res: IncomingMessage) => {
+        answered = true;
+        this.#read(res, req, resource, finish);
+      });
       after(req.timeoutMs ?? o.timeoutMs ?? FETCHER_DEFAULTS.timeoutMs, 'request timed out');
       const connectTimer = after(o.connectTimeoutMs ?? FETCHER_DEFAULTS.connectTimeoutMs, 'dial timeout');
       r.on('socket', (socket: Socket) => {
+        if (!socket.connecting) {
+          clearTimeout(connectTimer); // a kept-alive connection: already connected
+          return;
+        }
         socket.once('connect', () => {
           clearTimeout(connectTimer);
           if (secure) {
@@ -176,7 +210,11 @@ export class NodeFetcher implements Fetcher {
           }
         });
       });
-      r.on('error', (err) => finish(new NetworkError(`${what}: ${err.message}`, { cause: err })));
+      r.on('error', (err) => {
+        const e = new NetworkError(`${what}: ${err.message}`, { cause: err });
+        if (r.reusedSocket && !answered) Object.defineProperty(e, STALE_CONNECTION, { value: true });
+        finish(e);
+      });
       r.end(req.body === undefined ? undefined : Buffer.from(req.body));
     });
   }
