@@ -52,7 +52,8 @@ export function restrictPaths(parentPaths: readonly string[], childPaths: readon
 
 /** True when `target` starts with one of the role's effective paths. */
 export function matchesPaths(role: WalkRole, target: string): boolean {
-  return role.paths.some((p) => target.startsWith(p));
+  for (const p of role.paths) if (target.startsWith(p)) return true;
+  return false;
 }
 
 /**
@@ -99,8 +100,8 @@ export function walkTargets(repo: TrustedRepo, targetPath: string, rolePath: str
 }
 
 function resolved(name: string, meta: FileMeta, role: string): ResolvedTarget {
-  const base = { name, length: meta.length, hashes: new Map(meta.hashes), role };
-  return meta.custom === undefined ? base : { ...base, custom: meta.custom };
+  // the digests are shared with the verified metadata: both are read-only
+  return meta.custom === undefined ? { name, length: meta.length, hashes: meta.hashes, role } : { name, length: meta.length, hashes: meta.hashes, role, custom: meta.custom };
 }
 
 /**
