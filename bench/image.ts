@@ -181,7 +181,12 @@ async function timed(cmd: string, args: readonly string[]): Promise<{ s: number;
 }
 
 const vouch = (args: readonly string[]): Promise<{ s: number; peakKiB: number }> => timed(process.execPath, ['--disable-warning=ExperimentalWarning', VOUCH_BIN, ...args]);
-const skopeo = (args: readonly string[]): Promise<{ s: number; peakKiB: number }> => timed('skopeo', args);
+/** skopeo with its blob-info cache emptied first, so it cannot skip uploads it made into an earlier registry on the same port. */
+async function skopeo(args: readonly string[]): Promise<{ s: number; peakKiB: number }> {
+  await rm(join(process.env['HOME'] as string, '.local'), { recursive: true, force: true });
+  await rm(join(process.env['HOME'] as string, '.cache'), { recursive: true, force: true });
+  return timed('skopeo', args);
+}
 
 type Client = 'skopeo' | 'vouch';
 

@@ -99,7 +99,7 @@ async function pull(inv: TrustInvocation): Promise<void> {
     const imageName = tag !== '' ? `${ref.gun}:${tag}` : `${ref.gun}@${resolved.root.digest}`;
     try {
       await pullImage(client, { manifest: resolved.manifest, image: resolved.image, imageName, tag, repository: name }, sink, {
-        concurrency: transferConcurrency(inv.io.env),
+        concurrency: transferConcurrency(inv.io.env, 'pull'),
         onEvent: (e) => view.event(e),
       });
     } finally {

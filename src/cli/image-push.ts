@@ -105,7 +105,7 @@ async function push(inv: TrustInvocation): Promise<void> {
       const view = new ProgressView(inv.io.stdout, { tty: isTTY(inv), verb: 'push', quiet });
       let root: ManifestBytes;
       try {
-        root = await pushImage(client, source, { concurrency: transferConcurrency(inv.io.env), onEvent: (e) => view.event(e) });
+        root = await pushImage(client, source, { concurrency: transferConcurrency(inv.io.env, 'push'), onEvent: (e) => view.event(e) });
       } finally {
         view.finish();
       }

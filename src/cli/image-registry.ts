@@ -5,6 +5,9 @@
  * trust is on (docker's `DOCKER_CONTENT_TRUST` reading, `--disable-content-trust`, and vouch's
  * `--sign`/`--verify`), and the names docker prints.
  *
+ * Environment knobs (not docker's): `VOUCH_MAX_CONCURRENT` (blobs in flight) and
+ * `VOUCH_UPLOAD_MODE` (`stream`, docker's default; `monolithic`; `chunked`).
+ *
  * @example
  *   const client = await connectRegistry(inv.session, ref, ['pull']);
  *   if (contentTrust(inv, 'verify')) …
@@ -53,18 +56,21 @@ export function contentTrust(inv: TrustInvocation, enableFlag: 'sign' | 'verify'
   return enable || contentTrustFromEnv(inv.io.env);
 }
 
-/** `VOUCH_UPLOAD_MODE` (stream, monolithic, chunked) and `VOUCH_MAX_CONCURRENT`, for registries that need them. */
-function tuning(env: Env): { uploadMode?: UploadMode; concurrency: number } {
-  const mode = env['VOUCH_UPLOAD_MODE'];
+/**
+ * Blobs in flight: 8 for a push, 4 for a pull by default (measured against docker-registry on
+ * loopback: uploads gain from the registry hashing and writing several at once, downloads lose
+ * to disk contention past 4); `VOUCH_MAX_CONCURRENT` sets both.
+ */
+export function transferConcurrency(env: Env, direction: 'push' | 'pull'): number {
   const n = Number(env['VOUCH_MAX_CONCURRENT'] ?? '');
-  return {
-    ...(mode === 'stream' || mode === 'monolithic' || mode === 'chunked' ? { uploadMode: mode } : {}),
-    concurrency: Number.isInteger(n) && n > 0 ? n : 4,
-  };
+  if (Number.isInteger(n) && n > 0) return n;
+  return direction === 'push' ? 8 : 4;
 }
 
-export function transferConcurrency(env: Env): number {
-  return tuning(env).concurrency;
+/** `VOUCH_UPLOAD_MODE` (stream, monolithic, chunked), for registries that need one. */
+function uploadMode(env: Env): UploadMode | undefined {
+  const mode = env['VOUCH_UPLOAD_MODE'];
+  return mode === 'stream' || mode === 'monolithic' || mode === 'chunked' ? mode : undefined;
 }
 
 /**
@@ -76,7 +82,7 @@ export async function connectRegistry(session: TrustSession, ref: ImageRef, acti
   const insecure = await isInsecureRegistry(ref.domain);
   const tls = await dockerTlsOptions(session.configDir, host, insecure);
   const auth = await session.auth(ref);
-  const t = tuning(session.io.env);
+  const mode = uploadMode(session.io.env);
   return RegistryClient.connect({
     host,
     repository: ref.path,
@@ -84,7 +90,7 @@ export async function connectRegistry(session: TrustSession, ref: ImageRef, acti
     tls,
     insecure,
     ...(auth === undefined ? {} : { credentials: auth }),
-    http: { userAgent: USER_AGENT, maxSockets: t.concurrency + 4 },
-    ...(t.uploadMode === undefined ? {} : { uploadMode: t.uploadMode }),
+    http: { userAgent: USER_AGENT, maxSockets: Math.max(transferConcurrency(session.io.env, 'push'), transferConcurrency(session.io.env, 'pull')) + 4 },
+    ...(mode === undefined ? {} : { uploadMode: mode }),
   });
 }

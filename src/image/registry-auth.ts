@@ -23,8 +23,8 @@
  *   auth.learn(pingResponse.headers['www-authenticate']);
  *   const h = await auth.header(['repository:app:pull']); // 'Bearer …' | 'Basic …' | undefined
  */
-import { parseAuthChallenges, type AuthChallenge } from '../http/index.ts';
-import { parseTokenResponse } from '../http/token-auth.ts';
+// token-auth.ts directly, not src/http's index: a push or pull needs none of the trust-server client
+import { parseAuthChallenges, parseTokenResponse, type AuthChallenge } from '../http/token-auth.ts';
 import { RegistryAuthError } from './errors.ts';
 import { errorOf, readBody, type HttpClient } from './http.ts';
 
