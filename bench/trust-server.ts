@@ -12,6 +12,9 @@
  *      notary-server;
  *   5. VmRSS and VmHWM of each server process (and its children) after the read test: vouch ≤
  *      2× notary-server.
+ * Beside requests/s and latencies, each server's CPU time per request (reads) and per command
+ * (init, add) is printed: on a shared machine it varies much less than the wall-clock figures, so
+ * it tells whether a change of a ratio came from the server or from the machine.
  *
  * Both trust servers are started by test/support/servers.ts from the same generated config
  * (memory storage, local trust service, TLS; only the port differs) and run side by side; reads
@@ -38,7 +41,7 @@ import { NotaryCli } from '../test/support/notary-cli.ts';
 import { makePki, type Pki } from '../test/support/pki.ts';
 import { freePort, REPO_ROOT, startServer, type ServerHandle } from '../test/support/servers.ts';
 import { startNginx, type NginxHandle } from './lib/nginx.ts';
-import { installCleanup, onExit, runProcess, treeMemory } from './lib/processes.ts';
+import { installCleanup, onExit, runProcess, treeCpuMs, treeMemory } from './lib/processes.ts';
 import { evaluateGoals, renderReport, type CliLatency, type Outcome, type Published, type ReadMeasurement, type ReadRole, type Results, type Settings, type Subject, type TrustServer } from './lib/report.ts';
 import { runWrk } from './lib/wrk.ts';
 
@@ -137,6 +140,8 @@ interface ReadTarget {
   readonly caFile: string;
   /** The bytes this URL must return, when known in advance. */
   readonly expect?: Buffer;
+  /** The server's pid, for its CPU time. */
+  readonly pid?: number;
 }
 
 async function measureRead(t: ReadTarget, path: string, s: Settings): Promise<ReadMeasurement> {
@@ -146,9 +151,11 @@ async function measureRead(t: ReadTarget, path: string, s: Settings): Promise<Re
   const url = `${t.url}${path}`;
   const opts = { threads: s.threads, connections: s.connections };
   if (s.warmupS > 0) await runWrk(url, { ...opts, durationS: s.warmupS });
+  const cpu0 = t.pid === undefined ? undefined : treeCpuMs(t.pid);
   const w = await runWrk(url, { ...opts, durationS: s.durationS });
-  log(`  ${t.subject.padEnd(13)} ${w.requestsPerSec.toFixed(0).padStart(7)} req/s  p99 ${w.latencyMs.p99.toFixed(2)} ms${w.errors > 0 ? `  ${w.errors} errors` : ''}`);
-  return { ...w, bodyBytes: r.body.length };
+  const cpuUs = cpu0 === undefined || t.pid === undefined || w.requests === 0 ? undefined : ((treeCpuMs(t.pid) - cpu0) * 1000) / w.requests;
+  log(`  ${t.subject.padEnd(13)} ${w.requestsPerSec.toFixed(0).padStart(7)} req/s  p99 ${w.latencyMs.p99.toFixed(2)} ms${cpuUs === undefined ? '' : `  ${cpuUs.toFixed(0)} µs CPU/req`}${w.errors > 0 ? `  ${w.errors} errors` : ''}`);
+  return { ...w, bodyBytes: r.body.length, ...(cpuUs === undefined ? {} : { serverCpuUsPerRequest: cpuUs }) };
 }
 
 async function versions(): Promise<Record<string, string>> {
@@ -243,8 +250,8 @@ async function main(): Promise<void> {
     for (const role of roles) {
       log(`GET ${role}.json: wrk -t${settings.threads} -c${settings.connections} -d${settings.durationS}s`);
       const path = `/v2/${GUN}/_trust/tuf/${role}.json`;
-      const readers: ReadTarget[] = subjects.map((x) => ({ subject: x.name, url: x.server.url, caFile: pki.caFile }));
-      if (role === 'targets' && nginx !== undefined) readers.push({ subject: 'nginx', url: nginx.url, caFile: pki.caFile, expect: targetsBytes });
+      const readers: ReadTarget[] = subjects.map((x) => ({ subject: x.name, url: x.server.url, caFile: pki.caFile, ...(x.server.pid === undefined ? {} : { pid: x.server.pid }) }));
+      if (role === 'targets' && nginx !== undefined) readers.push({ subject: 'nginx', url: nginx.url, caFile: pki.caFile, expect: targetsBytes, pid: nginx.pid });
       for (const t of readers) {
         const sub = subjects.find((x) => x.name === t.subject);
         if (sub !== undefined && !sub.repoReady) {
@@ -271,7 +278,10 @@ async function main(): Promise<void> {
     log(`notary init -p / add -p, ${settings.cliRuns} runs each on fresh GUNs (plus one warm-up), alternating servers`);
     const payload = join(dir, 'payload.txt');
     await writeFile(payload, 'vouch benchmark payload\n');
-    const runs = new Map<TrustSubject, { init: number[]; add: number[]; error?: string }>(subjects.map((x) => [x, { init: [], add: [] }]));
+    const runs = new Map<TrustSubject, { init: number[]; add: number[]; initCpu: number[]; addCpu: number[]; error?: string }>(
+      subjects.map((x) => [x, { init: [], add: [], initCpu: [], addCpu: [] }]),
+    );
+    const cpuNow = (x: TrustSubject): number => (x.server.pid === undefined ? Number.NaN : treeCpuMs(x.server.pid));
     for (let i = 0; i <= settings.cliRuns; i++) {
       const order = i % 2 === 0 ? subjects : [...subjects].reverse();
       for (const x of order) {
@@ -279,11 +289,16 @@ async function main(): Promise<void> {
         if (acc === undefined || acc.error !== undefined) continue;
         const gun = `bench/cli-${i}`;
         try {
+          const c0 = cpuNow(x);
           const init = await timed(() => cliOk(x.cli, 'init', '-p', gun));
+          const c1 = cpuNow(x);
           const add = await timed(() => cliOk(x.cli, 'add', '-p', gun, 'latest', payload));
+          const c2 = cpuNow(x);
           if (i > 0) {
             acc.init.push(init);
             acc.add.push(add);
+            acc.initCpu.push(c1 - c0);
+            acc.addCpu.push(c2 - c1);
           }
         } catch (e) {
           acc.error = reasonOf(e);
@@ -293,8 +308,12 @@ async function main(): Promise<void> {
     }
     for (const [x, acc] of runs) {
       for (const op of ['init', 'add'] as const) {
+        const cpuRuns = op === 'init' ? acc.initCpu : acc.addCpu;
+        const cpu = cpuRuns.reduce((a, b) => a + b, 0) / cpuRuns.length;
         const o: Outcome<CliLatency> =
-          acc.error !== undefined ? { ok: false, reason: acc.error } : { ok: true, value: { medianMs: median(acc[op]), runsMs: acc[op].map((v) => Math.round(v * 10) / 10) } };
+          acc.error !== undefined
+            ? { ok: false, reason: acc.error }
+            : { ok: true, value: { medianMs: median(acc[op]), runsMs: acc[op].map((v) => Math.round(v * 10) / 10), ...(Number.isNaN(cpu) ? {} : { serverCpuMeanMs: cpu }) } };
         results.cli[op][x.name] = o;
       }
     }

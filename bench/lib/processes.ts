@@ -8,7 +8,8 @@
  * Nothing here kills anything the benchmark did not start.
  *
  * Memory is read from `/proc/<pid>/status` (VmRSS, VmHWM) for a process and all of its
- * descendants, so a server that forks workers is measured in full.
+ * descendants, so a server that forks workers is measured in full; CPU time likewise from
+ * `/proc/<pid>/stat` (user + system, all threads).
  *
  * Example:
  *   installCleanup();
@@ -177,4 +178,26 @@ export function treeMemory(pid: number): Memory {
   }
   if (processes === 0) throw new Error(`process ${pid} is gone`);
   return { rssKiB, hwmKiB, processes };
+}
+
+/** Linux's USER_HZ: /proc times are in these ticks (100 on every mainstream kernel build). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system, every thread) used so far by a process and its descendants, in ms;
+ * 10 ms resolution. Differences of it show how much work a server did for a measured load,
+ * which a busy machine disturbs far less than requests/s or latency.
+ */
+export function treeCpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
 }

@@ -30,11 +30,15 @@ export interface Settings {
 export interface ReadMeasurement extends WrkResult {
   /** Size of the body the URL returned when fetched once with the test CA. */
   readonly bodyBytes: number;
+  /** Server CPU time (all its processes and threads) per request during the measured run, µs. */
+  readonly serverCpuUsPerRequest?: number;
 }
 
 export interface CliLatency {
   readonly medianMs: number;
   readonly runsMs: readonly number[];
+  /** Mean server CPU time per command (all its processes and threads), ms (/proc counts in 10 ms steps: a mean, not a median). */
+  readonly serverCpuMeanMs?: number;
 }
 
 export interface Published {
@@ -161,14 +165,18 @@ export function renderReport(r: Results): string {
     const rps = SUBJECTS.map((x) => cell(r.reads[role][x], (v) => (v.errors > 0 ? `${fmt(v.requestsPerSec, 0)} (${v.errors} err)` : fmt(v.requestsPerSec, 0))));
     rows.push([label, ...rps]);
     rows.push(['  latency p50 / p99 (ms)', ...SUBJECTS.map((x) => cell(r.reads[role][x], (v) => `${fmt(v.latencyMs.p50, 2)} / ${fmt(v.latencyMs.p99, 2)}`))]);
+    rows.push(['  server CPU per request (µs)', ...SUBJECTS.map((x) => cell(r.reads[role][x], (v) => (v.serverCpuUsPerRequest === undefined ? '' : fmt(v.serverCpuUsPerRequest, 0))))]);
   };
+  const cliCpu = (op: CliOp): string[] => SUBJECTS.map((x) => (x === 'nginx' ? '' : cell(r.cli[op][x], (v) => (v.serverCpuMeanMs === undefined ? '' : fmt(v.serverCpuMeanMs, 1)))));
   rows.push([`publish ${s.targets} targets, 1 run (ms)`, ...SUBJECTS.map((x) => (x === 'nginx' ? '' : cell(r.publish[x], (v) => fmt(v.ms, 0))))]);
   rows.push([`targets.json size (bytes)`, ...SUBJECTS.map((x) => cell(r.reads.targets[x], (v) => fmt(v.bodyBytes, 0)))]);
   readRow(`timestamp.json GET (req/s)`, 'timestamp');
   readRow(`root.json GET (req/s)`, 'root');
   readRow(`targets.json GET (req/s)`, 'targets');
   rows.push([`notary init -p, median of ${s.cliRuns} (ms)`, ...SUBJECTS.map((x) => (x === 'nginx' ? '' : cell(r.cli.init[x], (v) => fmt(v.medianMs, 1))))]);
+  rows.push(['  server CPU, mean (ms)', ...cliCpu('init')]);
   rows.push([`notary add -p, median of ${s.cliRuns} (ms)`, ...SUBJECTS.map((x) => (x === 'nginx' ? '' : cell(r.cli.add[x], (v) => fmt(v.medianMs, 1))))]);
+  rows.push(['  server CPU, mean (ms)', ...cliCpu('add')]);
   rows.push(['VmRSS after reads (MiB)', ...SUBJECTS.map((x) => cell(r.memory[x], (v) => fmt(v.rssKiB / 1024, 1) + (v.processes > 1 ? ` (${v.processes} procs)` : '')))]);
   rows.push(['VmHWM (MiB)', ...SUBJECTS.map((x) => cell(r.memory[x], (v) => fmt(v.hwmKiB / 1024, 1)))]);
 
