@@ -193,8 +193,9 @@ describe(`SIGKILL mid-publish: ${target === 'notary' ? 'notary-server (memory)' 
     assert.deepEqual(await freshList(gun), [...published.get(gun)!].sort());
   });
 
-  // notary-server here keeps metadata in memory (Debian's build has no sqlite3), so a restart loses it
-  it('killing the trust server during publish loops: errors, consistent data, publishing resumes after its restart', { skip: target === 'notary' }, async () => {
+  // notary-server here keeps metadata in memory (Debian's build has no sqlite3), so a restart
+  // loses it: this case is only defined for vouch server.
+  if (target !== 'notary') it('killing the trust server during publish loops: errors, consistent data, publishing resumes after its restart', async () => {
     const loops = guns.map((gun, i) => new PublishLoop(owners.get(gun)!, gun, `s${i}`, file));
     const before = count(signer!.output(), SIGNED);
     await until('publishes to go through', () => count(signer!.output(), SIGNED) >= before + 2);
