@@ -96,5 +96,7 @@ test('routing decisions are remembered per method and path, answers are not', as
   assert.equal(r?.status, 200);
   assert.equal((await dispatch({ ...get('/v2/g/_trust/tuf/root.json'), method: 'PATCH' }))?.status, 405);
   for (let i = 0; i < 1100; i++) await dispatch(get(`/v2/g${i}/_trust/tuf/root.json`));
+  const longGun = `g/${'x'.repeat(600)}`;
+  assert.equal((await dispatch(get(`/v2/${longGun}//_trust/tuf/root.json`)))?.headers['location'], `/v2/${longGun}/_trust/tuf/root.json`, 'long paths are decided each time');
   assert.equal((await dispatch(get('/v2/g/_trust/tuf/root.json')))?.status, 200, 'still right after the oldest decisions were dropped');
 });

@@ -99,6 +99,8 @@ type Decision =
 
 /** Distinct (method, path) decisions kept; the oldest goes first. */
 const MAX_DECISIONS = 1024;
+/** Longer paths are decided every time, so the kept decisions stay small (1,024 × 512 chars at most). */
+const MAX_DECIDED_PATH = 512;
 
 /**
  * True when mux's cleaning leaves a path as it is (`muxCleanPath(p) === p`): rooted, with no
@@ -176,12 +178,17 @@ export function createTrustDispatcher(opts: TrustDispatcherOptions): TrustDispat
     const q = req.rawUrl.indexOf('?');
     const rawPath = q < 0 ? req.rawUrl : req.rawUrl.slice(0, q);
     const rawQuery = q < 0 ? '' : req.rawUrl.slice(q + 1);
-    const key = `${req.method} ${rawPath}`;
-    let decision = decisions.get(key);
-    if (decision === undefined) {
+    let decision: Decision | undefined;
+    if (rawPath.length > MAX_DECIDED_PATH) {
       decision = decide(req.method, rawPath);
-      decisions.set(key, decision);
-      if (decisions.size > MAX_DECISIONS) decisions.delete(decisions.keys().next().value!);
+    } else {
+      const key = `${req.method} ${rawPath}`;
+      decision = decisions.get(key);
+      if (decision === undefined) {
+        decision = decide(req.method, rawPath);
+        decisions.set(key, decision);
+        if (decisions.size > MAX_DECISIONS) decisions.delete(decisions.keys().next().value!);
+      }
     }
     switch (decision.kind) {
       case 'route':

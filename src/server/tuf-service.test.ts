@@ -238,6 +238,21 @@ describe('TufTrustService with an exclusive store', () => {
     assert.equal(await service.getCurrent(gun, 'targets'), null);
   });
 
+  it('keeps a bounded number of roles per GUN, and long GUNs not at all', async () => {
+    const { store, service } = await setup();
+    const names = Array.from({ length: 100 }, (_, i) => `targets/d${i}`);
+    for (const role of names) assert.equal(await service.getCurrent(gun, role), null);
+    const before = store.reads;
+    for (const role of names) assert.equal(await service.getCurrent(gun, role), null);
+    const again = store.reads - before;
+    assert.ok(again >= 36 && again < 100, `${again} of 100 absent roles read from the store again`);
+    const long = `${'x'.repeat(300)}/app`;
+    await service.getCurrent(long, 'root');
+    const n = store.reads;
+    await service.getCurrent(long, 'root');
+    assert.equal(store.reads, n + 1);
+  });
+
   it('a read that overlapped a write is answered but not kept', async () => {
     const { store, service, repo } = await setup();
     let release!: () => void;

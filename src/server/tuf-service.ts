@@ -67,6 +67,10 @@ export interface TufTrustServiceOptions {
 
 /** At most this many GUNs keep cached current metadata (the first cached is dropped first). */
 const MAX_CACHED_GUNS = 1024;
+/** Per GUN, at most this many roles (delegations, or names asked for and not stored) are kept. */
+const MAX_CACHED_ROLES = 64;
+/** GUNs longer than this are not cached, so the keys stay small too. */
+const MAX_CACHED_GUN_LENGTH = 256;
 
 /** A timestamp known to be servable as-is until `validUntil` (ms since epoch). */
 interface FreshTimestamp {
@@ -294,14 +298,14 @@ export class TufTrustService implements TrustService {
   }
 
   #remember(gun: string, role: string, meta: StoredMeta | null): void {
-    if (this.#cache === null) return;
+    if (this.#cache === null || gun.length > MAX_CACHED_GUN_LENGTH) return;
     let roles = this.#cache.get(gun);
     if (roles === undefined) {
       roles = new Map();
       this.#cache.set(gun, roles);
       if (this.#cache.size > MAX_CACHED_GUNS) this.#cache.delete(this.#cache.keys().next().value!);
     }
-    roles.set(role, meta);
+    if (roles.size < MAX_CACHED_ROLES || roles.has(role)) roles.set(role, meta);
   }
 
   /** Run a store write for `gun`; no read overlapping it is cached, and the GUN's cache is dropped. */
