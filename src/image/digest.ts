@@ -6,7 +6,8 @@
  * - `verifyingStream(desc, what)`: a pass-through that hashes and counts; it fails as soon as
  *   more bytes arrive than the descriptor's size, and at the end when the count or the hash
  *   differ — so a consumer that finishes without an error has received exactly the content named
- *   by the digest;
+ *   by the digest; `{ hash: false }` only counts (the hash is then checked on the bytes as
+ *   written, see hash-pool.ts);
  * - `hashFile(path, start, length)`: the digest of a byte range of a file, streamed.
  *
  * Not here: where the bytes go (src/image/oci-layout.ts, docker-archive.ts, registry-client.ts).
@@ -49,14 +50,14 @@ export function requireDigest(s: string, what: string): Digest {
 export class VerifyingStream extends Transform {
   readonly #desc: Pick<Descriptor, 'digest' | 'size'>;
   readonly #what: string;
-  readonly #hash: Hash;
+  readonly #hash: Hash | undefined;
   #count = 0;
 
-  constructor(desc: Pick<Descriptor, 'digest' | 'size'>, what: string) {
+  constructor(desc: Pick<Descriptor, 'digest' | 'size'>, what: string, o: { hash?: boolean } = {}) {
     super();
     this.#desc = desc;
     this.#what = what;
-    this.#hash = createHash(digestAlgorithm(desc.digest));
+    this.#hash = o.hash === false ? undefined : createHash(digestAlgorithm(desc.digest));
   }
 
   /** Bytes seen so far. */
@@ -70,13 +71,17 @@ export class VerifyingStream extends Transform {
       cb(new SizeMismatchError(this.#what, this.#desc.size, this.#count));
       return;
     }
-    this.#hash.update(chunk);
+    this.#hash?.update(chunk);
     cb(null, chunk);
   }
 
   override _flush(cb: TransformCallback): void {
     if (this.#count !== this.#desc.size) {
       cb(new SizeMismatchError(this.#what, this.#desc.size, this.#count));
+      return;
+    }
+    if (this.#hash === undefined) {
+      cb();
       return;
     }
     const actual = `${digestAlgorithm(this.#desc.digest)}:${this.#hash.digest('hex')}`;
@@ -88,8 +93,8 @@ export class VerifyingStream extends Transform {
   }
 }
 
-export function verifyingStream(desc: Pick<Descriptor, 'digest' | 'size'>, what: string): VerifyingStream {
-  return new VerifyingStream(desc, what);
+export function verifyingStream(desc: Pick<Descriptor, 'digest' | 'size'>, what: string, o: { hash?: boolean } = {}): VerifyingStream {
+  return new VerifyingStream(desc, what, o);
 }
 
 /** sha256 digest of `length` bytes of a file from `start`, streamed. */

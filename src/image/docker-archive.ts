@@ -30,7 +30,7 @@ import { ImageFormatError } from './errors.ts';
 import { BlobMediaType, MediaType } from './manifest.ts';
 import { blobPath, CONTAINERD_NAME, INDEX_FILE, LAYOUT_FILE, OciLayoutSource, REF_NAME, tarFiles } from './oci-layout.ts';
 import { indexTar, TAR_END, tarHeader, tarPadding, type TarIndex } from './tar.ts';
-import type { ImageSink, ImageSource, ManifestBytes, PullPlan } from './types.ts';
+import type { BlobCheck, ImageSink, ImageSource, ManifestBytes, PullPlan } from './types.ts';
 
 export const ARCHIVE_MANIFEST = 'manifest.json';
 const MAX_JSON_BYTES = 16 << 20;
@@ -251,15 +251,16 @@ export class DockerArchiveSink implements ImageSink {
     return blobs;
   }
 
-  async writeBlob(desc: Descriptor, data: Readable): Promise<void> {
+  async writeBlob(desc: Descriptor, data: Readable, check: BlobCheck): Promise<void> {
     const slot = this.#slots.get(blobPath(desc.digest));
     if (slot === undefined || this.#fh === undefined) throw new Error(`DockerArchiveSink: blob ${desc.digest} is not in the plan`);
     if (slot.size === 0) {
       data.resume();
-      return;
+    } else {
+      // a descriptor of its own: a failed stream closes it, and a retry must still find the archive open
+      await pipeline(data, createWriteStream(this.#tmp, { flags: 'r+', start: slot.offset, highWaterMark: 1 << 20 }));
     }
-    // the numeric fd: a stream on the FileHandle itself would hold it open until the stream closes it
-    await pipeline(data, createWriteStream('', { fd: this.#fh.fd, start: slot.offset, autoClose: false, highWaterMark: 1 << 20 }));
+    await check(this.#tmp, slot.offset);
   }
 
   async commit(): Promise<void> {

@@ -11,7 +11,8 @@
  *   await client.putManifest('v1', root.bytes, root.desc.mediaType);
  */
 export { ImageFormatError, DigestMismatchError, SizeMismatchError, RegistryError, RegistryNotFoundError, RegistryAuthError } from './errors.ts';
-export { VerifyingStream, verifyingStream, hashFile, requireDigest, parseDigest, digestOf, digestHex } from './digest.ts';
+export { VerifyingStream, verifyingStream, hashFile, requireDigest, parseDigest, digestOf, digestHex, digestAlgorithm } from './digest.ts';
+export { HashPool, hashPool } from './hash-pool.ts';
 export type { Descriptor, Digest, Platform } from './digest.ts';
 export { MediaType, BlobMediaType, MANIFEST_ACCEPT, readManifest, blobsOf, choosePlatform, hostPlatform, parsePlatform, formatPlatform, isIndexMediaType } from './manifest.ts';
 export type { ImageManifest, ImageIndex, ParsedImage } from './manifest.ts';
@@ -30,4 +31,4 @@ export { RegistryClient } from './registry-client.ts';
 export type { RegistryClientOptions, FetchedManifest, UploadMode, BlobPushResult, PushBlobOptions } from './registry-client.ts';
 export { pushImage, pullImage, resolveImage, pool } from './transfer.ts';
 export type { TransferEvent, TransferOptions, PushOptions, PullOptions, ResolvedImage, BlobRole } from './transfer.ts';
-export type { ImageSource, ImageSink, PullPlan, ManifestBytes } from './types.ts';
+export type { ImageSource, ImageSink, PullPlan, ManifestBytes, BlobCheck } from './types.ts';

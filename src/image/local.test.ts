@@ -19,6 +19,7 @@ import { DockerArchiveSink, openDockerArchive } from './docker-archive.ts';
 import { dirFiles, OciLayoutSink, OciLayoutSource } from './oci-layout.ts';
 import { indexTar, TAR_END, tarHeader, tarPadding } from './tar.ts';
 import { verifyingStream, type Digest } from './digest.ts';
+import { hashPool } from './hash-pool.ts';
 import type { ImageSink, ImageSource, PullPlan } from './types.ts';
 
 const run = promisify(execFile);
@@ -37,13 +38,21 @@ async function readAll(s: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** The check a pull gives a sink: the written bytes hashed on the pool's worker. */
+function checkWith(d: { digest: Digest; size: number }): (file: string, offset: number) => Promise<void> {
+  return async (file, offset) => {
+    const actual = `sha256:${await hashPool().hashFile(file, offset, d.size, 'sha256')}`;
+    if (actual !== d.digest) throw new DigestMismatchError('blob', d.digest, actual);
+  };
+}
+
 /** Copy an image from a source into a sink the way a pull would, verifying each blob. */
 async function copy(source: ImageSource, sink: ImageSink, plan: Omit<PullPlan, 'manifest' | 'image'>): Promise<void> {
   const image = readManifest(source.root.bytes, source.root.desc.mediaType, 'root');
   assert.equal(image.kind, 'image');
   if (image.kind !== 'image') return;
   const need = await sink.begin({ ...plan, manifest: source.root, image });
-  for (const d of need) await sink.writeBlob(d, (await source.openBlob(d)).pipe(verifyingStream(d, d.digest)));
+  for (const d of need) await sink.writeBlob(d, (await source.openBlob(d)).pipe(verifyingStream(d, d.digest)), checkWith(d));
   await sink.commit();
 }
 
@@ -177,7 +186,10 @@ describe('OCI layout and docker archive', () => {
     const layer = blobsOf(m)[1];
     assert.ok(layer !== undefined && need.some((d) => d.digest === layer.digest));
     const wrong = Readable.from([Buffer.alloc(layer.size, 1)]).pipe(verifyingStream(layer, 'layer'));
-    await assert.rejects(sink.writeBlob(layer, wrong), DigestMismatchError);
+    await assert.rejects(sink.writeBlob(layer, wrong, checkWith(layer)), DigestMismatchError);
+    // only counted in the stream: the check of the written bytes catches it
+    const counted = Readable.from([Buffer.alloc(layer.size, 1)]).pipe(verifyingStream(layer, 'layer', { hash: false }));
+    await assert.rejects(sink.writeBlob(layer, counted, checkWith(layer)), DigestMismatchError);
     await sink.abort();
     const left = (await run('ls', ['-a', dir])).stdout;
     assert.doesNotMatch(left, /aborted/);

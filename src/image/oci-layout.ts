@@ -8,8 +8,8 @@
  * chosen manifest is read whole (≤ 4 MiB) and must hash to its digest; blobs are streamed.
  *
  * Writing (`OciLayoutSink`): blobs go to a temporary file next to their final name and are
- * renamed into place once the caller's verifying stream ended well, so a layout never holds a
- * blob under a wrong name; an existing blob of the right size is not fetched again. index.json
+ * renamed into place once the caller's check of the written file passed, so a layout never holds
+ * a blob under a wrong name; an existing blob of the right size is not fetched again. index.json
  * is rewritten atomically at commit, replacing entries of the same name.
  *
  * Not here: `docker save`'s own manifest.json (docker-archive.ts).
@@ -28,7 +28,7 @@ import { digestAlgorithm, digestHex, digestOf, type Descriptor } from './digest.
 import { ImageFormatError } from './errors.ts';
 import { MediaType, readManifest, type ImageIndex } from './manifest.ts';
 import type { TarIndex } from './tar.ts';
-import type { ImageSink, ImageSource, ManifestBytes, PullPlan } from './types.ts';
+import type { BlobCheck, ImageSink, ImageSource, ManifestBytes, PullPlan } from './types.ts';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const CONTAINERD_NAME = 'io.containerd.image.name';
@@ -265,12 +265,13 @@ export class OciLayoutSink implements ImageSink {
     await writeFileAtomic(file, bytes);
   }
 
-  async writeBlob(desc: Descriptor, data: Readable): Promise<void> {
+  async writeBlob(desc: Descriptor, data: Readable, check: BlobCheck): Promise<void> {
     const file = join(this.#dir, blobPath(desc.digest));
     await mkdir(dirname(file), { recursive: true });
     const tmp = join(dirname(file), `.${digestHex(desc.digest)}.${randomBytes(4).toString('hex')}.partial`);
     try {
       await pipeline(data, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+      await check(tmp, 0);
       await rename(tmp, file);
     } catch (err) {
       await rm(tmp, { force: true });

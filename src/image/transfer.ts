@@ -8,15 +8,17 @@
  *   decided (content trust signs between the two, so a tag never moves before it is signed).
  * - `resolveImage(client, reference, platform)`: the manifest a pull starts from (an index
  *   narrowed to one platform, each step checked against its digest);
- * - `pullImage(client, plan, sink)`: the blobs the sink lacks are downloaded through a
- *   `VerifyingStream` (digest and size of every byte), retried from the start on a transport
- *   failure, and the sink is committed only when all arrived; on any failure it is aborted.
+ * - `pullImage(client, plan, sink)`: the blobs the sink lacks are downloaded (their length
+ *   limited as they stream), and each one's bytes as written are hashed on a worker thread and
+ *   must match its digest before the sink lets it be seen; a transport failure retries the blob
+ *   from the start; the sink is committed only when all arrived, and aborted on any failure.
  *
  * @example
  *   const root = await pushImage(client, source, { onEvent: (e) => progress.update(e) });
  *   await client.putManifest('v1', root.bytes, root.desc.mediaType);
  */
-import { verifyingStream, type Descriptor, type Digest, type Platform } from './digest.ts';
+import { digestAlgorithm, verifyingStream, type Descriptor, type Digest, type Platform } from './digest.ts';
+import { hashPool } from './hash-pool.ts';
 import { DigestMismatchError, ImageFormatError, RegistryError, SizeMismatchError } from './errors.ts';
 import { blobsOf, choosePlatform, readManifest, type ImageManifest } from './manifest.ts';
 import type { BlobPushResult, FetchedManifest, RegistryClient } from './registry-client.ts';
@@ -167,9 +169,15 @@ export async function pullImage(client: RegistryClient, plan: PullPlan, sink: Im
             got += c.length;
             o.onEvent?.({ type: 'progress', desc, bytes: got });
           });
-          const verified = body.pipe(verifyingStream(desc, `blob ${desc.digest} of ${client.host}/${client.repository}`));
-          body.on('error', (err) => verified.destroy(err));
-          await sink.writeBlob(desc, verified);
+          const what = `blob ${desc.digest} of ${client.host}/${client.repository}`;
+          // the stream is only counted here; the bytes as written are hashed on a worker thread
+          const counted = body.pipe(verifyingStream(desc, what, { hash: false }));
+          body.on('error', (err) => counted.destroy(err));
+          await sink.writeBlob(desc, counted, async (file, offset) => {
+            const alg = digestAlgorithm(desc.digest);
+            const actual = `${alg}:${await hashPool().hashFile(file, offset, desc.size, alg)}`;
+            if (actual !== desc.digest) throw new DigestMismatchError(what, desc.digest, actual);
+          });
           break;
         } catch (err) {
           if (attempt >= attempts || !isTransient(err)) throw err;

@@ -6,10 +6,11 @@
  * Contracts:
  * - a source's `root` bytes hash to `root.desc.digest` (sources check it: that digest is what
  *   gets signed); `openBlob` streams exactly the blob's bytes, which the *registry* verifies;
- * - a sink is given the whole plan first (`begin`), is then handed blob streams that the caller
- *   has wrapped in a `VerifyingStream`, so a sink that stores a stream without an error stored
- *   the right bytes; nothing is visible at the destination before `commit`, and `abort` leaves
- *   the destination as it was (minus nothing, plus at most verified blobs in a layout).
+ * - a sink is given the whole plan first (`begin`), is then handed blob streams (whose length the
+ *   caller limits) and must call the `check` it is given on the bytes as written — a file and the
+ *   offset they start at — before it lets the blob be seen: `check` hashes them and rejects when
+ *   they are not the blob's; nothing is visible at the destination before `commit`, and `abort`
+ *   leaves the destination as it was (plus at most checked blobs in a layout).
  */
 import type { Readable } from 'node:stream';
 import type { Descriptor } from './digest.ts';
@@ -44,12 +45,15 @@ export interface PullPlan {
   readonly repository: string;
 }
 
+/** Checks the bytes of a blob as stored: `size` bytes of `file` from `offset`. */
+export type BlobCheck = (file: string, offset: number) => Promise<void>;
+
 export interface ImageSink {
   readonly description: string;
   /** Take the plan; resolves to the blobs that still have to be written (the sink may have some). */
   begin(plan: PullPlan): Promise<Descriptor[]>;
-  /** Store one blob from a stream the caller verifies; rejects when the stream errors. */
-  writeBlob(desc: Descriptor, data: Readable): Promise<void>;
+  /** Store one blob; rejects when the stream errors or `check` rejects. */
+  writeBlob(desc: Descriptor, data: Readable, check: BlobCheck): Promise<void>;
   /** Make the image visible at the destination. */
   commit(): Promise<void>;
   /** Forget everything not committed. */
