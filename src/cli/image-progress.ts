@@ -46,6 +46,9 @@ type Verb = 'push' | 'pull';
 interface Line {
   readonly id: string;
   text: string;
+  /** Bytes moved and the total, drawn as a bar after `text` (undefined: no bar). */
+  bytes: number | undefined;
+  readonly total: number;
   done: boolean;
 }
 
@@ -75,7 +78,7 @@ export class ProgressView {
     const id = digestHex(e.desc.digest).slice(0, 12);
     if (e.type === 'queued') {
       if (e.role === 'config') this.#hidden.add(id);
-      else if (!this.#lines.has(id)) this.#lines.set(id, { id, text: this.#o.verb === 'push' ? 'Preparing' : 'Pulling fs layer', done: false });
+      else if (!this.#lines.has(id)) this.#lines.set(id, { id, text: this.#o.verb === 'push' ? 'Preparing' : 'Pulling fs layer', bytes: undefined, total: e.desc.size, done: false });
       this.#schedule();
       return;
     }
@@ -86,10 +89,13 @@ export class ProgressView {
         line.text = this.#o.verb === 'push' ? 'Pushing' : 'Downloading';
         break;
       case 'progress':
-        line.text = `${this.#o.verb === 'push' ? 'Pushing' : 'Downloading'} ${progressBar(e.bytes, e.desc.size)}`;
+        // only the count: the bar is drawn at most ten times a second, not once per chunk
+        if (!this.#o.tty) return;
+        line.bytes = e.bytes;
         break;
       case 'retrying':
         line.text = `Retrying (${e.error.message.slice(0, 60)})`;
+        line.bytes = undefined;
         break;
       case 'done': {
         const words: Record<string, string> = {
@@ -100,6 +106,7 @@ export class ProgressView {
           present: 'Already exists',
         };
         line.text = words[e.result] ?? e.result;
+        line.bytes = undefined;
         line.done = true;
         if (!this.#o.tty) this.#out.write(`${id}: ${line.text}\n`);
         break;
@@ -118,7 +125,7 @@ export class ProgressView {
 
   #draw(): void {
     let s = this.#drawn > 0 ? `\x1b[${this.#drawn}A` : '';
-    for (const l of this.#lines.values()) s += `\x1b[2K\r${l.id}: ${l.text}\n`;
+    for (const l of this.#lines.values()) s += `\x1b[2K\r${l.id}: ${l.text}${l.bytes === undefined ? '' : ` ${progressBar(l.bytes, l.total)}`}\n`;
     this.#drawn = this.#lines.size;
     this.#out.write(s);
   }

@@ -7,8 +7,9 @@
  *   `docker trust inspect` shows the signature with the pushed manifest's digest;
  * - `DOCKER_CONTENT_TRUST=1 vouch pull` resolves the tag through the trust data and the files
  *   of the image it writes (OCI layout and docker archive) are the files pushed;
- * - with a delegation key held (docker trust signer add), the push signs into the delegations
- *   (`targets/releases` and the signer's role) and inspect names the signer;
+ * - with a delegation key held (docker trust signer add), the push — from a `docker save`
+ *   archive this time — signs into the delegations (`targets/releases` and the signer's role)
+ *   and inspect names the signer;
  * - an unsigned tag is refused with docker's `No valid trust data for TAG`; a repository without
  *   trust data with docker's `Error: remote trust data does not exist for …`; a pull by digest
  *   is allowed; `--disable-content-trust` pulls anything;
@@ -29,7 +30,7 @@ import { startServer, type TargetName } from '../support/servers.ts';
 import { startRegistry, type RunningRegistry } from '../registry/support.ts';
 import { ADMIN_PASSWORD, startServeProcess, type ServeProcess } from '../serve/support.ts';
 import { VOUCH_BIN } from '../support/servers.ts';
-import { assertSameFiles, buildLayout, imageFilesVia, type BuiltImage } from './support.ts';
+import { assertSameFiles, buildLayout, dockerArchiveOf, imageFilesVia, type BuiltImage } from './support.ts';
 
 interface Setup {
   /** Registry host (`127.0.0.1:<port>`). */
@@ -174,15 +175,20 @@ for (const setupName of SETUPS) {
       await mkdir(keys, { recursive: true });
       ok(await docker(['trust', 'key', 'generate', 'alice', '--dir', keys]), ['docker', 'trust', 'key', 'generate']);
       ok(await docker(['trust', 'signer', 'add', '--key', join(keys, 'alice.pub'), 'alice', repo()]), ['docker', 'trust', 'signer', 'add']);
-      const args = ['push', '-i', imgB.dir, `${repo()}:v2`];
+      // this time from a docker save archive (the older format, as skopeo writes it)
+      const archive = join(dir, 'img-b.tar');
+      await dockerArchiveOf(home, imgB.dir, 'v2', archive, `${repo()}:v2`);
+      const args = ['push', '-i', archive, `${repo()}:v2`];
       const r = ok(await vouch(args, dct), ['vouch', ...args]);
       assert.doesNotMatch(r.stdout, /Finished initializing/);
+      const pushed = /v2: digest: sha256:([a-f0-9]{64}) size: \d+\n/.exec(r.stdout)?.[1];
+      assert.ok(pushed !== undefined, r.stdout);
       const i = await inspect(repo());
       assert.deepEqual(
         i.SignedTags.map((t) => [t.SignedTag, t.Digest, t.Signers]),
         [
           ['v1', imgA.digest.slice(7), ['Repo Admin']],
-          ['v2', imgB.digest.slice(7), ['alice']],
+          ['v2', pushed, ['alice']],
         ],
       );
       const out = join(dir, 'pull-b');
