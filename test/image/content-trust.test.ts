@@ -17,7 +17,9 @@
  *   digest still pulls;
  * - a tag revoked with `docker trust revoke` is refused;
  * - a push whose signing fails (wrong passphrase, unreachable trust server) exits non-zero and
- *   leaves the registry's tag where it was.
+ *   leaves the registry's tag where it was;
+ * - with `vouch serve`'s own enforcement on, what vouch push signed is served and an unsigned
+ *   tag is refused by the server.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -226,6 +228,20 @@ for (const setupName of SETUPS) {
       ok(await docker(['trust', 'revoke', `${repo()}:v2`]), ['docker', 'trust', 'revoke']);
       fails(await vouch(['pull', '-o', join(dir, 'pull-revoked'), `${repo()}:v2`], dct), ['vouch', 'pull', 'revoked v2'], /^No valid trust data for v2\n$/);
     });
+
+    if (setupName === 'vouch serve') {
+      it("with the server's content-trust enforcement on, a signed push is served and an unsigned one is not", async () => {
+        const admin = ['--username', 'admin', '-s', setup.registry, '--tlscacert', setup.caFile];
+        ok(await vouch(['policy', 'set', 'ns', '--enforce', ...admin], { VOUCH_PASSWORD: ADMIN_PASSWORD }), ['vouch', 'policy', 'set', 'ns', '--enforce']);
+        ok(await vouch(['push', '-i', imgA.dir, `${repo('enforced')}:v1`], dct), ['vouch', 'push', 'enforced v1 signed']);
+        const out = join(dir, 'pull-enforced');
+        ok(await vouch(['pull', '-o', out, `${repo('enforced')}:v1`, '--disable-content-trust']), ['vouch', 'pull', 'enforced v1']);
+        assertSameFiles(await pulledFiles(out), imgA.files);
+        ok(await vouch(['push', '-i', imgC.dir, `${repo('enforced')}:v2`]), ['vouch', 'push', 'enforced v2 unsigned']);
+        fails(await vouch(['pull', '-o', join(dir, 'pull-enforced-2'), `${repo('enforced')}:v2`, '--disable-content-trust']), ['vouch', 'pull', 'enforced v2'], /tag "v2" is not signed/);
+        ok(await vouch(['policy', 'set', 'ns', '--no-enforce', ...admin], { VOUCH_PASSWORD: ADMIN_PASSWORD }), ['vouch', 'policy', 'set', 'ns', '--no-enforce']);
+      });
+    }
 
     it('a push whose signing fails exits non-zero and leaves the tag where it was', async () => {
       const wrong = { ...dct, DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: 'not-the-passphrase' };
