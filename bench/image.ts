@@ -3,14 +3,16 @@
  * pulled out of the same registry (distribution's `docker-registry`, plain HTTP on 127.0.0.1, no
  * auth) by both clients in one run, throughputs printed as ratios.
  *
- * Goals (the issue's): vouch's push and pull throughput each at least skopeo's (ratio ≥ 1.00).
+ * Goals (the issue's): vouch's push and pull throughput each at least skopeo's (ratio ≥ 1.00),
+ * for the pull at least that of skopeo's faster sink.
  *
  * Fairness: both read the same OCI layout (gzip'd tar layers of random bytes, made once per run,
  * or reused from BENCH_IMG_IMAGE); every push goes into a registry restarted on an emptied
  * storage dir, so neither finds blobs the other left; rounds alternate which client goes first;
  * the median round counts. Both pulls verify every digest. vouch pulls into an OCI layout;
- * skopeo into `dir:`, its cheapest sink (its `oci:` sink flushes each blob to disk and would
- * flatter vouch; its time is printed too). Each client is a fresh process, start-up included.
+ * skopeo into both `dir:` and `oci:` (which goes first alternates by round, since a second pull
+ * from the same registry tends to be faster), and the goal compares vouch with the faster of the
+ * two. Each client is a fresh process, start-up included.
  * The vouch process's peak resident memory is reported (blobs stream; it should stay flat).
  *
  * Run from the repository root: `npm run bench:image` (Node 24). Knobs (environment):
@@ -218,11 +220,19 @@ async function round(client: Client, image: Image, work: string, n: number): Pro
       return { pushS: push.s, pullS: pull.s, peakKiB: Math.max(push.peakKiB, pull.peakKiB) };
     }
     const push = await skopeo(['copy', '--quiet', '--dest-tls-verify=false', `oci:${image.dir}:latest`, `docker://${name}`]);
-    const pull = await skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${name}`, `dir:${out}`]);
-    const pulled = await manifestDigestIn(join(out, 'manifest.json'));
-    if (pulled !== image.digest) throw new Error(`skopeo pulled ${pulled}, pushed ${image.digest}`);
-    const pullOci = await skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${name}`, `oci:${out}-oci:latest`]);
-    return { pushS: push.s, pullS: pull.s, pullOciS: pullOci.s, peakKiB: Math.max(push.peakKiB, pull.peakKiB) };
+    // both sinks, the first alternating by round (a second pull from the same registry tends to be faster)
+    const pullDir = async (): Promise<{ s: number; peakKiB: number }> => {
+      const r = await skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${name}`, `dir:${out}`]);
+      const pulled = await manifestDigestIn(join(out, 'manifest.json'));
+      if (pulled !== image.digest) throw new Error(`skopeo pulled ${pulled}, pushed ${image.digest}`);
+      return r;
+    };
+    const pullOci = (): Promise<{ s: number; peakKiB: number }> => skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${name}`, `oci:${out}-oci:latest`]);
+    const [dir, oci] = n % 2 === 0 ? [await pullDir(), await pullOci()] : await (async () => {
+      const o = await pullOci();
+      return [await pullDir(), o];
+    })();
+    return { pushS: push.s, pullS: dir.s, pullOciS: oci.s, peakKiB: Math.max(push.peakKiB, dir.peakKiB, oci.peakKiB) };
   } finally {
     await reg.stop();
     await rm(out, { recursive: true, force: true });
@@ -266,10 +276,11 @@ async function main(): Promise<void> {
   const push = { vouch: tput('vouch', 'pushS'), skopeo: tput('skopeo', 'pushS') };
   const pull = { vouch: tput('vouch', 'pullS'), skopeo: tput('skopeo', 'pullS') };
   const skopeoOci = image.bytes / MiB / median(results.skopeo.map((r) => r.pullOciS ?? Infinity));
+  const skopeoBestPull = Math.max(pull.skopeo, skopeoOci);
   const peakMiB = (c: Client): number => Math.max(...results[c].map((r) => r.peakKiB)) / 1024;
   const goals = [
     { goal: 'push throughput ≥ skopeo', value: `${(push.vouch / push.skopeo).toFixed(2)}×`, pass: push.vouch >= push.skopeo },
-    { goal: 'pull throughput ≥ skopeo', value: `${(pull.vouch / pull.skopeo).toFixed(2)}×`, pass: pull.vouch >= pull.skopeo },
+    { goal: "pull throughput ≥ skopeo's faster sink", value: `${(pull.vouch / skopeoBestPull).toFixed(2)}×`, pass: pull.vouch >= skopeoBestPull },
   ];
   const lines = [
     '',
@@ -277,7 +288,7 @@ async function main(): Promise<void> {
     `          push MiB/s   pull MiB/s   peak RSS MiB`,
     `skopeo    ${push.skopeo.toFixed(0).padStart(10)}   ${pull.skopeo.toFixed(0).padStart(10)}   ${peakMiB('skopeo').toFixed(0).padStart(12)}   (pull into dir:; into oci: ${skopeoOci.toFixed(0)} MiB/s)`,
     `vouch     ${push.vouch.toFixed(0).padStart(10)}   ${pull.vouch.toFixed(0).padStart(10)}   ${peakMiB('vouch').toFixed(0).padStart(12)}   (pull into an OCI layout)`,
-    `ratios vouch/skopeo: push ${(push.vouch / push.skopeo).toFixed(2)}×, pull ${(pull.vouch / pull.skopeo).toFixed(2)}× (pull vs skopeo into oci: ${(pull.vouch / skopeoOci).toFixed(2)}×)`,
+    `ratios vouch/skopeo: push ${(push.vouch / push.skopeo).toFixed(2)}×, pull ${(pull.vouch / pull.skopeo).toFixed(2)}× against dir:, ${(pull.vouch / skopeoOci).toFixed(2)}× against oci:`,
     `load average: ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (${availableParallelism()} CPUs); a busy machine makes the ratios noisy`,
     '',
     ...goals.map((g) => `${g.pass ? 'PASS' : 'FAIL'}  ${g.goal}: ${g.value}`),
