@@ -1,7 +1,10 @@
 /**
  * What every `PolicySettingsStore` must do, as one suite each backend runs (memory here,
- * SQLite in src/serve): set replaces, get returns what was set (signers sorted, frozen), list is
+ * SQLite, PostgreSQL and MySQL/MariaDB in src/serve, each SQL run on a fresh database): set replaces, get returns what was set (signers sorted, frozen), list is
  * sorted by namespace, remove forgets and is a no-op when absent, invalid namespaces are refused.
+ *
+ * Concurrent writes: sets of one namespace leave exactly one of the written values, sets of
+ * different namespaces all land.
  *
  * Example (in a backend's test file):
  *   describePolicyStoreConformance('sqlite', () => new SqlitePolicyStore(file));
@@ -10,7 +13,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseNamespacePolicy, PolicySettingsError, type NamespacePolicy, type PolicySettingsStore } from './settings.ts';
 
-export function describePolicyStoreConformance(name: string, open: () => Promise<PolicySettingsStore & { close?: () => void }> | (PolicySettingsStore & { close?: () => void })): void {
+type Closable = PolicySettingsStore & { close?: () => void | Promise<void> };
+
+export function describePolicyStoreConformance(name: string, open: () => Promise<Closable> | Closable): void {
   describe(`PolicySettingsStore conformance: ${name}`, () => {
     it('set, get, replace, list sorted, remove', async () => {
       const store = await open();
@@ -29,7 +34,24 @@ export function describePolicyStoreConformance(name: string, open: () => Promise
         assert.equal(await store.get('team'), null);
         assert.deepEqual((await store.list()).map((p) => p.namespace), ['alpha/web']);
       } finally {
-        store.close?.();
+        await store.close?.();
+      }
+    });
+
+    it('concurrent sets: one namespace keeps one of the values, different namespaces all land', async () => {
+      const store = await open();
+      try {
+        const signers = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+        await Promise.all(signers.map((s, i) => store.set(parseNamespacePolicy('race', { enforce: i % 2 === 0, required_signers: [s] }))));
+        const got = (await store.get('race')) as NamespacePolicy;
+        assert.equal(got.requiredSigners.length, 1);
+        const i = signers.indexOf(got.requiredSigners[0] ?? '');
+        assert.ok(i >= 0, 'a written value');
+        assert.equal(got.enforce, i % 2 === 0, 'enforce and signers from the same write');
+        await Promise.all(signers.map((s) => store.set(parseNamespacePolicy(`race/${s}`, { enforce: true }))));
+        assert.deepEqual((await store.list()).map((p) => p.namespace), ['race', ...signers.map((s) => `race/${s}`)]);
+      } finally {
+        await store.close?.();
       }
     });
 
@@ -38,7 +60,7 @@ export function describePolicyStoreConformance(name: string, open: () => Promise
       try {
         await assert.rejects(store.set({ namespace: 'Bad//ns', enforce: true, pinnedRootKey: null, requiredSigners: [] }), PolicySettingsError);
       } finally {
-        store.close?.();
+        await store.close?.();
       }
     });
   });
