@@ -5,7 +5,8 @@
  *   vouch policy list   [--output json]
  *   vouch policy get    NAMESPACE [--output json]
  *   vouch policy set    NAMESPACE [--enforce | --no-enforce] [--pin-root KEYID | --no-pin-root]
- *                       [--require-signer NAME…] [--no-require-signer] [--output json]
+ *                       [--require-signer NAME…] [--no-require-signer]
+ *                       [--anonymous-pull | --no-anonymous-pull] [--output json]
  *   vouch policy remove NAMESPACE
  *   vouch user list     [--output json]
  *   vouch user add      NAME [--admin] [--grant NAMESPACE…] [--password-stdin]
@@ -14,7 +15,9 @@
  *   vouch user grant    NAME NAMESPACE      vouch user revoke NAME NAMESPACE
  *
  * `policy set` changes only what its flags name, starting from the namespace's own setting (or
- * the defaults: not enforced, no pin, no required signers); `--require-signer` replaces the list.
+ * the defaults: not enforced, no pin, no required signers, no anonymous pull); `--require-signer`
+ * replaces the list. `--anonymous-pull` lets anyone pull below the namespace without logging in
+ * (push and delete stay with the users granted it).
  * `user add` and `user passwd` read the new password from standard input with
  * `--password-stdin`, else generate one and print it. Every command takes the global
  * `-s/--server` and `--tlscacert`, and `--username` (password in `$VOUCH_PASSWORD`).
@@ -22,6 +25,7 @@
  *
  * Example:
  *   vouch policy set team --enforce --require-signer alice -s 127.0.0.1:5000
+ *   vouch policy set library --anonymous-pull -s 127.0.0.1:5000
  */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
@@ -41,7 +45,10 @@ interface PolicyJson {
   enforce: boolean;
   pinned_root_key: string | null;
   required_signers: string[];
+  /** Absent from servers that predate the setting. */
+  anonymous_pull?: boolean;
   applies_from?: string | null;
+  anonymous_pull_from?: string | null;
 }
 
 interface UserJson {
@@ -61,6 +68,7 @@ function policyText(p: PolicyJson): string {
     ['enforce', p.enforce ? 'on' : 'off'],
     ['pinned root key', p.pinned_root_key ?? '-'],
     ['required signers', p.required_signers.length === 0 ? '-' : p.required_signers.join(', ')],
+    ['anonymous pull', `${p.anonymous_pull === true ? 'on' : 'off'}${p.anonymous_pull_from !== undefined && p.anonymous_pull_from !== null && p.anonymous_pull_from !== p.applies_from ? ` (set on ${p.anonymous_pull_from})` : ''}`],
   ];
   if (p.applies_from !== undefined) rows.push(['applies from', p.applies_from ?? '- (no setting: not enforced)']);
   return formatTabs(rows.map((r) => `${r.join(':\t')}\n`).join(''), LAYOUT);
@@ -91,13 +99,18 @@ export function registerAdminCommands(program: Command, deps: AdminCommandDeps =
   };
   const withUserOption = (c: Command): Command => c.option('--username <name>', 'admin user to authenticate as (password in $VOUCH_PASSWORD); default: the docker login for the server');
 
-  const policy = program.command('policy').description("content-trust enforcement per namespace on a vouch serve registry");
+  const policy = program.command('policy').description('content-trust enforcement and anonymous pull per namespace on a vouch serve registry');
   withUserOption(policy.command('list').description('list every namespace setting').option('--output <format>', 'json'))
     .action(async (o: { output?: string }, cmd: Command) => {
       const r = (await (await client(cmd)).call('GET', '/_vouch/policy')) as { policies: PolicyJson[] };
       if (o.output === 'json') return json(r.policies);
       if (r.policies.length === 0) return out('No namespace settings.\n');
-      out(table(['NAMESPACE', 'ENFORCE', 'PINNED ROOT KEY', 'REQUIRED SIGNERS'], r.policies.map((p) => [p.namespace, p.enforce ? 'on' : 'off', p.pinned_root_key ?? '-', p.required_signers.join(',') || '-'])));
+      out(
+        table(
+          ['NAMESPACE', 'ENFORCE', 'ANONYMOUS PULL', 'PINNED ROOT KEY', 'REQUIRED SIGNERS'],
+          r.policies.map((p) => [p.namespace, p.enforce ? 'on' : 'off', p.anonymous_pull === true ? 'on' : 'off', p.pinned_root_key ?? '-', p.required_signers.join(',') || '-']),
+        ),
+      );
     });
   withUserOption(policy.command('get <namespace>').description('the setting that applies to a namespace').option('--output <format>', 'json'))
     .action(async (ns: string, o: { output?: string }, cmd: Command) => {
@@ -115,8 +128,10 @@ export function registerAdminCommands(program: Command, deps: AdminCommandDeps =
       .option('--no-pin-root', 'trust the stored root as it is')
       .option('--require-signer <name...>', 'signers (docker trust signer names) that must all have signed a tag; replaces the list')
       .option('--no-require-signer', 'no required signers')
+      .option('--anonymous-pull', 'anyone may pull below the namespace without logging in')
+      .option('--no-anonymous-pull', 'only users granted the namespace (and admins) may pull')
       .option('--output <format>', 'json'),
-  ).action(async (ns: string, o: { enforce?: boolean; pinRoot?: string | false; requireSigner?: string[] | false; output?: string }, cmd: Command) => {
+  ).action(async (ns: string, o: { enforce?: boolean; pinRoot?: string | false; requireSigner?: string[] | false; anonymousPull?: boolean; output?: string }, cmd: Command) => {
     const c = await client(cmd);
     const path = `/_vouch/policy/${nsPath(ns)}`;
     const current = (await c.call('GET', path)) as PolicyJson;
@@ -125,6 +140,8 @@ export function registerAdminCommands(program: Command, deps: AdminCommandDeps =
       enforce: o.enforce ?? (own ? current.enforce : false),
       pinned_root_key: o.pinRoot === undefined ? (own ? current.pinned_root_key : null) : o.pinRoot === false ? null : o.pinRoot,
       required_signers: o.requireSigner === undefined ? (own ? current.required_signers : []) : o.requireSigner === false ? [] : o.requireSigner,
+      // a server that predates anonymous pull settings knows no such field
+      ...(o.anonymousPull === undefined && current.anonymous_pull === undefined ? {} : { anonymous_pull: o.anonymousPull ?? (current.anonymous_pull_from === ns ? current.anonymous_pull : false) }),
     };
     const stored = (await c.call('PUT', path, next)) as PolicyJson;
     if (o.output === 'json') json(stored);

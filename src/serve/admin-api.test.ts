@@ -73,15 +73,16 @@ describe('admin API', () => {
 
   it('policy: put, get with the closest namespace, list, delete; every bad field reported', async () => {
     let r = await call('PUT', '/_vouch/policy/team', ADMIN, { enforce: true, required_signers: ['bob', 'alice'] });
-    assert.deepEqual(r.json, { namespace: 'team', enforce: true, pinned_root_key: null, required_signers: ['alice', 'bob'], applies_from: 'team' });
+    assert.deepEqual(r.json, { namespace: 'team', enforce: true, pinned_root_key: null, required_signers: ['alice', 'bob'], anonymous_pull: false, applies_from: 'team', anonymous_pull_from: 'team' });
     r = await call('GET', '/_vouch/policy/team/web/app', ADMIN);
-    assert.deepEqual(r.json, { namespace: 'team/web/app', enforce: true, pinned_root_key: null, required_signers: ['alice', 'bob'], applies_from: 'team' });
+    assert.deepEqual(r.json, { namespace: 'team/web/app', enforce: true, pinned_root_key: null, required_signers: ['alice', 'bob'], anonymous_pull: false, applies_from: 'team', anonymous_pull_from: 'team' });
     r = await call('GET', '/_vouch/policy/other', ADMIN);
-    assert.deepEqual(r.json, { namespace: 'other', enforce: false, pinned_root_key: null, required_signers: [], applies_from: null });
-    r = await call('PUT', '/_vouch/policy/team', ADMIN, { enforce: 'yes', pinned_root_key: 'xyz', required_signers: ['Bad Name'] });
+    assert.deepEqual(r.json, { namespace: 'other', enforce: false, pinned_root_key: null, required_signers: [], anonymous_pull: false, applies_from: null, anonymous_pull_from: null });
+    r = await call('PUT', '/_vouch/policy/team', ADMIN, { enforce: 'yes', pinned_root_key: 'xyz', required_signers: ['Bad Name'], anonymous_pull: 1 });
     assert.equal(r.status, 400);
     assert.equal(r.json.errors[0].code, 'INVALID');
-    assert.equal(r.json.errors[0].detail.length, 3);
+    assert.equal(r.json.errors[0].detail.length, 4);
+    assert.equal(r.json.errors[0].detail[3], 'anonymous_pull must be true or false');
     assert.equal((await call('PUT', '/_vouch/policy/team', ADMIN, 'not json')).status, 400);
     assert.equal((await call('GET', '/_vouch/policy/Team', ADMIN)).status, 400);
     assert.deepEqual((await call('GET', '/_vouch/policy', ADMIN)).json.policies.map((p: { namespace: string }) => p.namespace), ['team']);
@@ -89,6 +90,34 @@ describe('admin API', () => {
     assert.equal((await call('GET', '/_vouch/policy/team', ADMIN)).json.applies_from, null);
     assert.equal((await call('POST', '/_vouch/policy/team', ADMIN)).status, 405);
     assert.ok(changes.some((c) => c.startsWith('root: policy team:')));
+  });
+
+  it('anonymous pull: set with the setting, kept in the token store, shown from its closest namespace, forgotten with it', async () => {
+    let r = await call('PUT', '/_vouch/policy/library', ADMIN, { anonymous_pull: true });
+    assert.deepEqual(r.json, { namespace: 'library', enforce: false, pinned_root_key: null, required_signers: [], anonymous_pull: true, applies_from: 'library', anonymous_pull_from: 'library' });
+    assert.deepEqual(await users.getNamespace('library'), { namespace: 'library', anonymousPull: true });
+    r = await call('GET', '/_vouch/policy/library/nginx', ADMIN);
+    assert.deepEqual([r.json.anonymous_pull, r.json.anonymous_pull_from], [true, 'library']);
+    // a namespace whose anonymous pull was set outside the API is listed too, with content trust off
+    await users.setAnonymousPull('public', true);
+    await call('PUT', '/_vouch/policy/library/private', ADMIN, { enforce: true });
+    r = await call('GET', '/_vouch/policy', ADMIN);
+    assert.deepEqual(
+      r.json.policies.map((p: { namespace: string; enforce: boolean; anonymous_pull: boolean }) => [p.namespace, p.enforce, p.anonymous_pull]),
+      [
+        ['library', false, true],
+        ['library/private', true, false],
+        ['public', false, true],
+      ],
+    );
+    r = await call('GET', '/_vouch/policy/library/private/x', ADMIN);
+    assert.deepEqual([r.json.enforce, r.json.anonymous_pull, r.json.applies_from, r.json.anonymous_pull_from], [true, false, 'library/private', 'library/private']);
+    assert.equal((await call('PUT', '/_vouch/policy/library', ADMIN, { enforce: false })).json.anonymous_pull, false, 'a PUT replaces the whole setting');
+    assert.deepEqual(await users.getNamespace('library'), { namespace: 'library', anonymousPull: false });
+    for (const ns of ['library', 'library/private', 'public']) assert.equal((await call('DELETE', `/_vouch/policy/${ns}`, ADMIN)).status, 204);
+    assert.deepEqual(await users.listNamespaces(), []);
+    assert.deepEqual((await call('GET', '/_vouch/policy', ADMIN)).json.policies, []);
+    assert.ok(changes.includes('root: policy library: {"namespace":"library","enforce":false,"pinned_root_key":null,"required_signers":[],"anonymous_pull":true}'));
   });
 
   it('users: add, duplicate, password, grants, list, remove; an admin cannot remove themselves', async () => {

@@ -7,9 +7,9 @@
  * | method | path                                    | body / answer                                     |
  * |--------|-----------------------------------------|---------------------------------------------------|
  * | GET    | /_vouch/policy                          | → `{"policies":[<setting>…]}`                      |
- * | GET    | /_vouch/policy/<namespace>              | → the setting that applies, `applies_from` = the namespace it comes from (null: none) |
- * | PUT    | /_vouch/policy/<namespace>              | `{"enforce","pinned_root_key","required_signers"}` → the stored setting |
- * | DELETE | /_vouch/policy/<namespace>              | → 204                                             |
+ * | GET    | /_vouch/policy/<namespace>              | → the setting that applies, `applies_from` = the namespace it comes from (null: none), `anonymous_pull_from` likewise for anonymous pull |
+ * | PUT    | /_vouch/policy/<namespace>              | `{"enforce","pinned_root_key","required_signers","anonymous_pull"}` → the stored setting |
+ * | DELETE | /_vouch/policy/<namespace>              | → 204 (enforcement and anonymous pull settings both forgotten) |
  * | GET    | /_vouch/users                           | → `{"users":[{"name","admin","created","grants"}…]}` |
  * | POST   | /_vouch/users                           | `{"name","password","admin"?}` → 201 the user; 409 when it exists |
  * | PUT    | /_vouch/users/<name>/password           | `{"password"}` → 204 (the user's identity tokens are revoked) |
@@ -17,7 +17,15 @@
  * | PUT    | /_vouch/users/<name>/grants/<namespace> | → 204: pull, push, delete below the namespace     |
  * | DELETE | /_vouch/users/<name>/grants/<namespace> | → 204                                             |
  *
- * A setting on the wire: `{"namespace","enforce","pinned_root_key","required_signers"}`.
+ * A setting on the wire: `{"namespace","enforce","pinned_root_key","required_signers","anonymous_pull"}`.
+ * A PUT replaces the whole setting: absent fields take their defaults (not enforced, no pin, no
+ * required signers, no anonymous pull). `anonymous_pull: true` lets anyone, without credentials,
+ * pull below the namespace (the token service grants `pull`; push and delete stay with the
+ * users granted the namespace). Content trust is kept by the policy settings store, anonymous
+ * pull by the token store (where the token service reads it); a PUT writes both, so the closest
+ * setting is the same namespace for both. A namespace with only one of the two (written another
+ * way) is listed with the other's defaults; GET of one namespace answers each from its own
+ * closest setting.
  * Errors: `{"errors":[{"code","message","detail"}]}` with UNAUTHORIZED 401, DENIED 403,
  * NOT_FOUND 404, INVALID 400 (every bad field in `detail`), CONFLICT 409, UNSUPPORTED 405.
  *
@@ -28,14 +36,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeErrorEnvelope, JSON_CONTENT_TYPE } from '../http/error-envelope.ts';
 import { NotFoundError, StateError } from '../errors/index.ts';
-import { effectivePolicy, parseNamespacePolicy, policyToJson, PolicySettingsError, type PolicySettingsStore } from '../policy/index.ts';
-import { basicCredentials, InvalidCredentialsError, type User, type UserStore } from '../token/index.ts';
+import { effectivePolicy, namespacesOf, parseNamespacePolicy, policyToJson, PolicySettingsError, type NamespacePolicy, type PolicySettingsStore } from '../policy/index.ts';
+import { basicCredentials, InvalidCredentialsError, type NamespaceStore, type User, type UserStore } from '../token/index.ts';
 
 export const ADMIN_PREFIX = '/_vouch/';
 const DEFAULT_MAX_BODY = 64 * 1024;
 
 export interface AdminHandlerOptions {
-  readonly users: UserStore;
+  /** The token service's store: users, their grants and per-namespace anonymous pull. */
+  readonly users: UserStore & NamespaceStore;
   readonly policies: PolicySettingsStore;
   /** The subject of a valid bearer token (the token service's own), or null. */
   readonly verifyToken: (authorization: string) => Promise<string | null>;
@@ -85,6 +94,28 @@ function field(body: unknown, name: string): unknown {
   return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
 }
 
+/** A setting on the wire: the content-trust part and anonymous pull. */
+function settingJson(p: NamespacePolicy, anonymousPull: boolean): Record<string, unknown> {
+  return { ...policyToJson(p), anonymous_pull: anonymousPull };
+}
+
+/** Validate a PUT body: the content-trust fields (policy/settings.ts) and `anonymous_pull`. */
+function parseSetting(ns: string, body: unknown): { policy: NamespacePolicy; anonymousPull: boolean } {
+  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+  const { anonymous_pull: anonymousPull = false, ...rest } = isObject ? (body as Record<string, unknown>) : {};
+  const problems: string[] = [];
+  let policy: NamespacePolicy | undefined;
+  try {
+    policy = parseNamespacePolicy(ns, isObject ? rest : body);
+  } catch (err) {
+    if (!(err instanceof PolicySettingsError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (typeof anonymousPull !== 'boolean') problems.push('anonymous_pull must be true or false');
+  if (problems.length > 0 || policy === undefined) throw new PolicySettingsError(problems);
+  return { policy, anonymousPull: anonymousPull as boolean };
+}
+
 function userJson(u: User, grants: readonly string[]): Record<string, unknown> {
   return { name: u.name, admin: u.admin, created: u.created.toISOString(), grants };
 }
@@ -125,7 +156,11 @@ export function createAdminHandler(o: AdminHandlerOptions): (req: IncomingMessag
 
     if (path === 'policy') {
       if (method !== 'GET') throw new AdminError(405, 'UNSUPPORTED', `${method} is not supported on /_vouch/policy`);
-      return send(res, 200, { policies: (await o.policies.list()).map(policyToJson) });
+      const [policies, namespaces] = await Promise.all([o.policies.list(), o.users.listNamespaces()]);
+      const anonymous = new Map(namespaces.map((n) => [n.namespace, n.anonymousPull]));
+      const names = [...new Set([...policies.map((p) => p.namespace), ...anonymous.keys()])].sort();
+      const byName = new Map(policies.map((p) => [p.namespace, p]));
+      return send(res, 200, { policies: names.map((ns) => settingJson(byName.get(ns) ?? parseNamespacePolicy(ns, {}), anonymous.get(ns) ?? false)) });
     }
     if ((m = /^policy\/(.+)$/.exec(path)) !== null) {
       const ns = m[1]!;
@@ -133,16 +168,21 @@ export function createAdminHandler(o: AdminHandlerOptions): (req: IncomingMessag
         parseNamespacePolicy(ns, {}); // validates the name
         const applied = await effectivePolicy(o.policies, ns);
         const shown = applied === null ? parseNamespacePolicy(ns, {}) : { ...applied, namespace: ns };
-        return send(res, 200, { ...policyToJson(shown), applies_from: applied?.namespace ?? null });
+        const anonymous = await closestNamespace(o.users, ns);
+        return send(res, 200, { ...settingJson(shown, anonymous?.anonymousPull ?? false), applies_from: applied?.namespace ?? null, anonymous_pull_from: anonymous?.namespace ?? null });
       }
       if (method === 'PUT') {
-        const setting = parseNamespacePolicy(ns, await readJson(req, limit));
+        const { policy: setting, anonymousPull } = parseSetting(ns, await readJson(req, limit));
+        await o.users.setAnonymousPull(ns, anonymousPull);
         await o.policies.set(setting);
-        changed(`policy ${ns}: ${JSON.stringify(policyToJson(setting))}`);
-        return send(res, 200, { ...policyToJson(setting), applies_from: ns });
+        const stored = settingJson(setting, anonymousPull);
+        changed(`policy ${ns}: ${JSON.stringify(stored)}`);
+        return send(res, 200, { ...stored, applies_from: ns, anonymous_pull_from: ns });
       }
       if (method === 'DELETE') {
+        parseNamespacePolicy(ns, {}); // validates the name
         await o.policies.remove(ns);
+        await o.users.removeNamespace(ns);
         changed(`policy ${ns} removed`);
         return send(res, 204);
       }
@@ -235,6 +275,15 @@ export function createAdminHandler(o: AdminHandlerOptions): (req: IncomingMessag
     }
     return true;
   };
+}
+
+/** The closest namespace setting of the token store (what the token service grants by). */
+async function closestNamespace(store: Pick<NamespaceStore, 'getNamespace'>, ns: string): Promise<{ namespace: string; anonymousPull: boolean } | null> {
+  for (const n of namespacesOf(ns)) {
+    const s = await store.getNamespace(n);
+    if (s !== null) return { namespace: n, anonymousPull: s.anonymousPull };
+  }
+  return null;
 }
 
 function toAdminError(err: unknown): AdminError {

@@ -51,17 +51,46 @@ describe('vouch policy and vouch user with a docker login', { timeout: 300_000 }
 
   it('policy set/get/list/remove in text and JSON', async () => {
     let r = ok(await as(admin, ['policy', 'set', 'team', '--enforce', '--require-signer', 'alice', 'bob']), 'policy set');
-    assert.equal(r.stdout, 'namespace:         team\nenforce:           on\npinned root key:   -\nrequired signers:  alice, bob\napplies from:      team\n');
+    assert.equal(r.stdout, 'namespace:         team\nenforce:           on\npinned root key:   -\nrequired signers:  alice, bob\nanonymous pull:    off\napplies from:      team\n');
     r = ok(await as(admin, ['policy', 'set', 'team', '--pin-root', 'ab'.repeat(32)]), 'policy set --pin-root');
     assert.match(r.stdout, /enforce: {11}on\n/, 'flags not given keep their value');
     assert.match(r.stdout, /required signers: {2}alice, bob\n/);
     r = ok(await as(admin, ['policy', 'get', 'team/app', '--output', 'json']), 'policy get');
-    assert.deepEqual(JSON.parse(r.stdout), { namespace: 'team/app', enforce: true, pinned_root_key: 'ab'.repeat(32), required_signers: ['alice', 'bob'], applies_from: 'team' });
+    assert.deepEqual(JSON.parse(r.stdout), {
+      namespace: 'team/app',
+      enforce: true,
+      pinned_root_key: 'ab'.repeat(32),
+      required_signers: ['alice', 'bob'],
+      anonymous_pull: false,
+      applies_from: 'team',
+      anonymous_pull_from: 'team',
+    });
     r = ok(await as(admin, ['policy', 'list']), 'policy list');
-    assert.equal(r.stdout, `NAMESPACE   ENFORCE   PINNED ROOT KEY${' '.repeat(52)}REQUIRED SIGNERS\nteam        on        ${'ab'.repeat(32)}   alice,bob\n`);
+    assert.equal(r.stdout, `NAMESPACE   ENFORCE   ANONYMOUS PULL   PINNED ROOT KEY${' '.repeat(52)}REQUIRED SIGNERS\nteam        on        off              ${'ab'.repeat(32)}   alice,bob\n`);
     r = await as(admin, ['policy', 'set', 'team', '--pin-root', 'nothex']);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'vouch: pinned_root_key must be a key ID (64 lowercase hex digits) or null (HTTP 400 INVALID)\n');
+    r = ok(await as(admin, ['policy', 'set', 'team/public', '--anonymous-pull']), 'policy set --anonymous-pull');
+    assert.equal(
+      r.stdout,
+      'namespace:         team/public\nenforce:           off\npinned root key:   -\nrequired signers:  -\nanonymous pull:    on\napplies from:      team/public\n',
+      'a new setting starts from the defaults',
+    );
+    r = ok(await as(admin, ['policy', 'set', 'team/public', '--enforce', '--output', 'json']), 'policy set --enforce');
+    assert.deepEqual([JSON.parse(r.stdout).enforce, JSON.parse(r.stdout).anonymous_pull], [true, true], 'anonymous pull is kept');
+    r = ok(await as(admin, ['policy', 'get', 'team/public/site']), 'policy get');
+    assert.match(r.stdout, /anonymous pull: {4}on\napplies from: {6}team\/public\n$/);
+    r = ok(await as(admin, ['policy', 'list', '--output', 'json']), 'policy list --output json');
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { namespace: string; anonymous_pull: boolean }[]).map((p) => [p.namespace, p.anonymous_pull]),
+      [
+        ['team', false],
+        ['team/public', true],
+      ],
+    );
+    r = ok(await as(admin, ['policy', 'set', 'team/public', '--no-anonymous-pull', '--output', 'json']), 'policy set --no-anonymous-pull');
+    assert.equal(JSON.parse(r.stdout).anonymous_pull, false);
+    ok(await as(admin, ['policy', 'remove', 'team/public']), 'policy remove team/public');
     ok(await as(admin, ['policy', 'remove', 'team']), 'policy remove');
     assert.equal(JSON.parse(ok(await as(admin, ['policy', 'get', 'team', '--output', 'json']), 'policy get').stdout).applies_from, null);
   });

@@ -84,7 +84,7 @@ describe('content-trust enforcement in vouch serve', { timeout: 600_000 }, () =>
   it('without enforcement an unsigned tag is served; vouch policy set turns it on', async () => {
     assert.equal((await manifest('v1')).status, 200);
     const r = await policy('--enforce');
-    assert.deepEqual(JSON.parse(r.stdout), { namespace: 'team', enforce: true, pinned_root_key: null, required_signers: [], applies_from: 'team' });
+    assert.deepEqual(JSON.parse(r.stdout), { namespace: 'team', enforce: true, pinned_root_key: null, required_signers: [], anonymous_pull: false, applies_from: 'team', anonymous_pull_from: 'team' });
   });
 
   it('an unsigned tag is refused with 412 naming the tag and what is missing', async () => {
