@@ -1,7 +1,7 @@
 /**
  * The commands of `vouch serve` and its administration, registered on the `vouch` program:
  *
- * - `vouch serve [--addr HOST:PORT] [--data-dir DIR] [--hostname NAME…] [--log-level L] [--token-ttl S]`
+ * - `vouch serve [--addr HOST:PORT] [--data-dir DIR] [--hostname NAME[:PORT]…] [--db URL] [--log-level L] [--token-ttl S]`
  *   starts the one-port server (serve.ts), prints where it listens and what to do next, and
  *   stops cleanly on SIGINT/SIGTERM (exit 0); startup failures exit 1 with the reason;
  * - `vouch policy …` and `vouch user …` (src/cli/admin-commands.ts) talk to a running one.
@@ -10,6 +10,7 @@
  * admin client when an admin command runs.
  *
  * Example: vouch serve --addr 0.0.0.0:443 --hostname registry.example.com --data-dir /var/lib/vouch
+ *          vouch serve --db 'postgres://vouch:pw@db:5432/vouch?sslmode=verify-full' --data-dir /shared/vouch
  */
 import type { Command } from 'commander';
 import { registerAdminCommands } from '../cli/admin-commands.ts';
@@ -29,6 +30,7 @@ interface ServeFlags {
   hostname?: string[];
   logLevel?: string;
   tokenTtl?: string;
+  db?: string;
 }
 
 /** `vouch serve`: start, print, wait for a signal. */
@@ -41,6 +43,7 @@ export async function runServe(flags: ServeFlags, deps: ServeCommandDeps = {}): 
       ...(flags.hostname === undefined ? {} : { hostname: flags.hostname }),
       ...(flags.logLevel === undefined ? {} : { logLevel: flags.logLevel }),
       ...(flags.tokenTtl === undefined ? {} : { tokenTtl: flags.tokenTtl }),
+      ...(flags.db === undefined ? {} : { db: flags.db }),
     },
     deps,
   );
@@ -74,7 +77,8 @@ export function registerServeCommands(program: Command, deps: ServeCommandDeps =
     .description('run the registry, trust server and token service on one TLS port, with all data in one directory')
     .option('--addr <host:port>', 'listen address ($VOUCH_ADDR, default 127.0.0.1:5000)')
     .option('--data-dir <dir>', 'data directory ($VOUCH_DATA_DIR, default ./vouch-data)')
-    .option('--hostname <name...>', 'other names clients use for this server, for its certificate and trust data lookups ($VOUCH_HOSTNAMES)')
+    .option('--hostname <name...>', 'other names clients use for this server, NAME or NAME:PORT, for its certificate and trust data lookups ($VOUCH_HOSTNAMES)')
+    .option('--db <url>', 'PostgreSQL (postgres://…) or MySQL/MariaDB (user:pass@tcp(host:3306)/db, mysql://…) database instead of SQLite in the data dir ($VOUCH_DB_URL)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace ($VOUCH_LOG_LEVEL, default info)')
     .option('--token-ttl <seconds>', 'bearer token lifetime ($VOUCH_TOKEN_TTL, default 300)')
     .action(async (flags: ServeFlags) => {

@@ -3,17 +3,26 @@
  * service and admin API on one TLS port, embedded storage in one data dir (serve-data.ts).
  * This is where the backends are picked:
  *
- * - trust server: TufTrustService over SQLite (`vouch.db`) with the local signer, through the
- *   same factory as `vouch server` (trust-service-factory.ts), mounted with `TRUST_API_ROUTES`;
- * - token service: SqliteTokenStore in the same database, an ES256 issuer whose certificate the
+ * - the database: SQLite (`vouch.db` in the data dir) by default; with `--db`/`VOUCH_DB_URL`,
+ *   PostgreSQL or MySQL/MariaDB, which several instances may share (each store migrates its
+ *   own tables on open, under the database's migration lock);
+ * - trust server: TufTrustService over that database with the local signer, through the same
+ *   factory as `vouch server` (trust-service-factory.ts), mounted with `TRUST_API_ROUTES`; its
+ *   keys are sealed with VOUCH_SERVER_KEY_PASSPHRASE or the data dir's generated passphrase;
+ * - token service: the SQLite/PostgreSQL/MySQL token store in the same database, an ES256 issuer whose certificate the
  *   data dir's CA issued, `/token` and `/auth/token` (the realm of the challenges is
  *   `https://<Host>/auth/token`, so it follows whatever name the client used);
  * - one `TokenAccessController` verifying those tokens for the registry, the trust API and the
  *   admin API;
  * - the registry over the filesystem (`registry/`), its `TrustPolicy` the content-trust policy
- *   (src/policy) reading the trust service in-process, with settings in SQLite and an audit log;
- * - on first start, an admin user `admin` (password from `VOUCH_ADMIN_PASSWORD`, else generated,
- *   printed once and kept in `initial-admin-password`).
+ *   (src/policy) reading the trust service in-process, with settings in the same database and an
+ *   audit log;
+ * - on first start (a database without users), an admin user `admin` (password from
+ *   `VOUCH_ADMIN_PASSWORD`, else generated, printed once and kept in `initial-admin-password`);
+ *   of instances starting together on one database, exactly one creates it.
+ *
+ * Nothing here caches what another instance may change: users, grants, policy settings and the
+ * current trust metadata are read from the database on each request when it is shared.
  *
  * Example:
  *   const running = await startServe({ addr: '127.0.0.1:0', dataDir }, { env: {} });
@@ -29,12 +38,13 @@ import type { Logger } from 'pino';
 import { parseCertBundle, TokenAccessController } from '../auth/index.ts';
 import { KEY_PASSPHRASE_ENV, parseServerConfig, type ServerConfig } from '../config/index.ts';
 import { TRUST_API_ROUTES, TRUST_ROUTES } from '../http/index.ts';
-import { ContentTrustPolicy, type Requester, type TrustMetadataSource } from '../policy/index.ts';
+import { StateError } from '../errors/index.ts';
+import { ContentTrustPolicy, type PolicySettingsStore, type Requester, type TrustMetadataSource } from '../policy/index.ts';
 import { createRegistryApp, parseDigest, parseManifest, REGISTRY_SERVER_OPTIONS, type RegistryStore } from '../registry/index.ts';
 import { answerClientError, createServerMetrics, createTrustDispatcher, dispatcherOptionsFromConfig, type TrustService } from '../server/index.ts';
-import { createAdminHandler, createServeListener, FileAuditSink, registryNames, resolveServeConfig, SqlitePolicyStore, type ServeConfig, type ServeOptions } from '../serve/index.ts';
-import { createTokenHandler, SqliteTokenStore, TokenIssuer, TokenService } from '../token/index.ts';
-import { prepareServeDataDir, writeSecret, type ServeFiles } from './serve-data.ts';
+import { createAdminHandler, createServeListener, FileAuditSink, registryNames, resolveServeConfig, SqlitePolicyStore, type ServeConfig, type ServeDatabase, type ServeOptions } from '../serve/index.ts';
+import { createTokenHandler, SqliteTokenStore, TokenIssuer, TokenService, type TokenStore } from '../token/index.ts';
+import { prepareServeDataDir, serveKeyPassphrase, writeSecret, type ServeFiles } from './serve-data.ts';
 import { createTrustService } from './trust-service-factory.ts';
 
 /** The token service's `service` (token audience) and issuer names. */
@@ -107,15 +117,20 @@ export async function startServe(opts: ServeOptions, deps: ServeDeps = {}): Prom
   const cfg = resolveServeConfig(opts, env);
   const files = await prepareServeDataDir(cfg.dataDir, cfg.hostnames);
   const logger = deps.logger ?? (await createLogger(cfg.logLevel));
+  // Every instance on one database must seal and unseal its keys with the same passphrase:
+  // VOUCH_SERVER_KEY_PASSPHRASE, or the one kept in the (shared) data dir.
+  const key = await serveKeyPassphrase(files, env[KEY_PASSPHRASE_ENV]);
+  if (key.generated) logger.warn({ file: files.passphraseFile }, `no ${KEY_PASSPHRASE_ENV} set: generated a key passphrase and kept it in the data dir`);
+  const db = cfg.database;
   const trustConfig: ServerConfig = parseServerConfig(
     {
       server: { http_addr: `${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${cfg.port}` },
-      trust_service: { type: 'local', key_algorithm: 'ecdsa' },
-      storage: { backend: 'sqlite3', db_url: files.dbFile },
+      trust_service: { type: 'local', key_algorithm: 'ecdsa', key_passphrase: key.passphrase },
+      storage: db.backend === 'sqlite3' ? { backend: 'sqlite3', db_url: files.dbFile } : { backend: db.backend, db_url: db.url },
       logging: { level: cfg.logLevel },
     },
-    // Only the key passphrase: notary-server's NOTARY_SERVER_* overrides are not vouch serve's settings.
-    { env: { [KEY_PASSPHRASE_ENV]: env[KEY_PASSPHRASE_ENV] } },
+    // notary-server's NOTARY_SERVER_* overrides are not vouch serve's settings.
+    { env: {} },
   );
 
   const closers: (() => Promise<void> | void)[] = [];
@@ -125,9 +140,9 @@ export async function startServe(opts: ServeOptions, deps: ServeDeps = {}): Prom
   try {
     const trust = await createTrustService(trustConfig, logger as unknown as FastifyBaseLogger);
     closers.push(() => trust.close());
-    const users = new SqliteTokenStore(files.dbFile);
+    const users = await openTokenStore(db, files);
     closers.push(() => users.close());
-    const policies = new SqlitePolicyStore(files.dbFile);
+    const policies = await openPolicyStore(db, files);
     closers.push(() => policies.close());
     const audit = new FileAuditSink(files.auditFile, { onError: (err) => logger.error({ err }, 'audit log write failed') });
     closers.push(() => audit.close());
@@ -223,13 +238,35 @@ export async function startServe(opts: ServeOptions, deps: ServeDeps = {}): Prom
   }
 }
 
-/** On a database without users: create the first admin; returns its password. */
-async function ensureAdmin(users: SqliteTokenStore, files: ServeFiles, env: Readonly<Record<string, string | undefined>>): Promise<FirstAdmin | undefined> {
+type Closing<T> = T & { close(): void | Promise<void> };
+
+async function openTokenStore(db: ServeDatabase, files: ServeFiles): Promise<Closing<TokenStore>> {
+  if (db.backend === 'sqlite3') return new SqliteTokenStore(files.dbFile);
+  const { PostgresTokenStore, MysqlTokenStore } = await import('../token/index.ts');
+  return db.backend === 'postgres' ? PostgresTokenStore.open(db.url) : MysqlTokenStore.open(db.url);
+}
+
+async function openPolicyStore(db: ServeDatabase, files: ServeFiles): Promise<Closing<PolicySettingsStore>> {
+  if (db.backend === 'sqlite3') return new SqlitePolicyStore(files.dbFile);
+  const { PostgresPolicyStore, MysqlPolicyStore } = await import('../serve/index.ts');
+  return db.backend === 'postgres' ? PostgresPolicyStore.open(db.url) : MysqlPolicyStore.open(db.url);
+}
+
+/**
+ * On a database without users: create the first admin; returns its password. When another
+ * instance on the same database creates it first, this one leaves it be (undefined).
+ */
+async function ensureAdmin(users: TokenStore, files: ServeFiles, env: Readonly<Record<string, string | undefined>>): Promise<FirstAdmin | undefined> {
   if ((await users.listUsers()).length > 0) return undefined;
   const given = env['VOUCH_ADMIN_PASSWORD'];
   const generated = given === undefined || given === '';
   const password = generated ? randomBytes(18).toString('base64url') : given;
-  await users.addUser(FIRST_ADMIN, password, { admin: true });
+  try {
+    await users.addUser(FIRST_ADMIN, password, { admin: true });
+  } catch (err) {
+    if (err instanceof StateError && (await users.getUser(FIRST_ADMIN)) !== null) return undefined; // another instance won
+    throw err;
+  }
   if (generated) await writeSecret(files.adminPasswordFile, `${password}\n`);
   return { password, generated };
 }
@@ -244,6 +281,7 @@ interface FirstAdmin {
 export function serveHints(files: ServeFiles, host: string, cfg: ServeConfig, admin: FirstAdmin | undefined): string[] {
   const lines = [
     `data dir: ${files.dataDir}`,
+    `database: ${cfg.database.backend === 'sqlite3' ? files.dbFile : cfg.database.label}`,
     `CA certificate clients must trust: ${files.caFile}`,
     `  docker (trust, vouch): mkdir -p ~/.docker/tls/${host} && cp ${files.caFile} ~/.docker/tls/${host}/ca.crt`,
     `  docker engine (a non-loopback host name): cp ${files.caFile} /etc/docker/certs.d/<host:port>/ca.crt`,
@@ -259,6 +297,6 @@ export function serveHints(files: ServeFiles, host: string, cfg: ServeConfig, ad
     `enforce it:    vouch policy set <namespace> --enforce --server ${host}`,
     `users:         vouch user add <name> --grant <namespace> --server ${host}`,
   );
-  if (cfg.hostnames.length > 0) lines.push(`also reachable as: ${cfg.hostnames.join(', ')}`);
+  if (cfg.publicNames.length > 0) lines.push(`also reachable as: ${cfg.publicNames.map((p) => (p.port === null ? p.name : `${p.name}:${p.port}`)).join(', ')}`);
   return lines;
 }
