@@ -41,10 +41,13 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-/** `vouch serve` on a free port; resolves once it printed its address. */
-export async function startServeProcess(dir: string, opts: { env?: Record<string, string>; args?: readonly string[] } = {}): Promise<ServeProcess> {
+/**
+ * `vouch serve` on a free port; resolves once it printed its address. `dataDir` (default
+ * `<dir>/data`) lets several instances share one data dir.
+ */
+export async function startServeProcess(dir: string, opts: { env?: Record<string, string>; args?: readonly string[]; dataDir?: string } = {}): Promise<ServeProcess> {
   const port = await freePort();
-  const dataDir = join(dir, 'data');
+  const dataDir = opts.dataDir ?? join(dir, 'data');
   const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', VOUCH_BIN, 'serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir, ...(opts.args ?? [])], {
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, VOUCH_ADMIN_PASSWORD: ADMIN_PASSWORD, VOUCH_LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
