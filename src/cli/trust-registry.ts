@@ -5,8 +5,13 @@
  *
  * `RegistryManifestSource`: `GET /v2/<name>/manifests/<tag|digest>` asking for every manifest
  * and index media type (docker v2 schema 2, manifest list, OCI), with docker token auth (the
- * `WWW-Authenticate` challenge of the 401, `pull` scope, Basic credentials from `config.json`)
- * and docker's TLS files. The digest is the sha256 of the bytes received; a
+ * `WWW-Authenticate` challenge of the 401, Basic credentials from `config.json`) and docker's TLS
+ * files. With a login the token asks for `pull,push`, as docker's push before its sign does: a
+ * registry enforcing content trust (vouch serve, Harbor) refuses an unsigned tag to a plain pull
+ * but not to a requester who may push it, and the tag being signed is unsigned. Token services
+ * grant what the user may have, so a user who may only pull gets a pull token; should the token
+ * request fail or the answer be 401/403, the read is retried with a `pull` token (anonymous
+ * first, then the login). The digest is the sha256 of the bytes received; a
  * `Docker-Content-Digest` header that disagrees, or a by-digest answer whose bytes do not hash
  * to the digest asked for, is refused. Docker Hub is reached at `registry-1.docker.io`; a
  * loopback registry is tried over https without verification, then over plain http, as docker's
@@ -25,7 +30,7 @@
  *   m.digest // 'sha256:…'
  */
 import { createHash } from 'node:crypto';
-import { AuthorizingFetcher, NodeFetcher, TokenAuthenticator, type Credentials, type Fetcher, type FetchResponse } from '../http/index.ts';
+import { AuthorizingFetcher, NodeFetcher, parseErrorEnvelope, TokenAuthenticator, TokenError, type Credentials, type Fetcher, type FetchRequest, type FetchResponse } from '../http/index.ts';
 import { RefreshTokenFetcher } from './trust-auth.ts';
 import { dockerTlsOptions, type RegistryAuth } from './trust-config.ts';
 import { isInsecureRegistry, type ImageRef } from './trust-ref.ts';
@@ -105,52 +110,83 @@ function mediaTypeOf(bytes: Uint8Array, contentType: string): string {
   return contentType.split(';')[0]?.trim() ?? '';
 }
 
+/** The fetchers to read a repository with, in order, and whether plain http may follow https. */
+interface Readers {
+  /** With a login: a `pull,push` reader, then a `pull` one; without: the `pull` reader only. */
+  readonly fetchers: readonly Fetcher[];
+  readonly insecure: boolean;
+}
+
 export class RegistryManifestSource implements ManifestSource {
   readonly #o: RegistryManifestSourceOptions;
-  readonly #fetchers = new Map<string, Promise<{ fetcher: Fetcher; insecure: boolean }>>();
+  readonly #readers = new Map<string, Promise<Readers>>();
 
   constructor(o: RegistryManifestSourceOptions) {
     this.#o = o;
   }
 
-  async #fetcherFor(ref: ImageRef): Promise<{ fetcher: Fetcher; insecure: boolean }> {
+  async #readersFor(ref: ImageRef): Promise<Readers> {
     const key = `${ref.domain}/${ref.path}`;
-    let p = this.#fetchers.get(key);
+    let p = this.#readers.get(key);
     if (p === undefined) {
       p = (async () => {
         const insecure = await isInsecureRegistry(ref.domain);
         const node = this.#o.fetcher ?? new NodeFetcher(await dockerTlsOptions(this.#o.configDir, registryHost(ref), insecure));
         const auth = await this.#o.auth(ref);
-        const base = auth !== undefined && auth.identityToken !== '' ? new RefreshTokenFetcher(node, { refreshToken: auth.identityToken, scope: `repository:${ref.path}:pull` }) : node;
-        const credentials = (): Credentials | undefined => (auth === undefined || auth.username === '' || auth.identityToken !== '' ? undefined : { username: auth.username, password: auth.password });
-        const authn = new TokenAuthenticator({ fetcher: base, gun: ref.path, access: 'readOnly', credentials });
-        return { fetcher: new AuthorizingFetcher(base, authn), insecure };
+        const identity = auth !== undefined && auth.identityToken !== '';
+        const credentials = (): Credentials | undefined => (auth === undefined || auth.username === '' || identity ? undefined : { username: auth.username, password: auth.password });
+        const reader = (push: boolean): Fetcher => {
+          const base = identity ? new RefreshTokenFetcher(node, { refreshToken: auth.identityToken, scope: `repository:${ref.path}:${push ? 'pull,push' : 'pull'}` }) : node;
+          return new AuthorizingFetcher(base, new TokenAuthenticator({ fetcher: base, gun: ref.path, access: push ? 'readWrite' : 'readOnly', credentials }));
+        };
+        const loggedIn = identity || credentials() !== undefined;
+        return { fetchers: loggedIn ? [reader(true), reader(false)] : [reader(false)], insecure };
       })();
-      this.#fetchers.set(key, p);
+      this.#readers.set(key, p);
     }
     return p;
   }
 
-  async getManifest(ref: ImageRef, reference: string): Promise<FetchedManifest> {
-    const { fetcher, insecure } = await this.#fetcherFor(ref);
-    const path = `/v2/${ref.path}/manifests/${reference}`;
-    const req = { headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') }, maxLength: MAX_MANIFEST_BYTES, resource: `manifest ${reference}` };
-    let res: FetchResponse;
+  /** One GET over https, then plain http for an insecure registry. @throws ManifestError */
+  async #get(fetcher: Fetcher, insecure: boolean, ref: ImageRef, path: string, req: Omit<FetchRequest, 'url'>, what: string): Promise<FetchResponse> {
     try {
-      res = await fetcher.fetch({ ...req, url: `https://${registryHost(ref)}${path}` });
+      return await fetcher.fetch({ ...req, url: `https://${registryHost(ref)}${path}` });
     } catch (err) {
-      if (!insecure) throw new ManifestError(`error reading manifest ${reference} in ${ref.gun}: ${(err as Error).message}`, { cause: err });
+      if (!insecure) throw new ManifestError(`error reading ${what}: ${(err as Error).message}`, { cause: err });
       try {
-        res = await fetcher.fetch({ ...req, url: `http://${registryHost(ref)}${path}` });
+        return await fetcher.fetch({ ...req, url: `http://${registryHost(ref)}${path}` });
       } catch (err2) {
-        throw new ManifestError(`error reading manifest ${reference} in ${ref.gun}: ${(err2 as Error).message}`, { cause: err2 });
+        throw new ManifestError(`error reading ${what}: ${(err2 as Error).message}`, { cause: err2 });
       }
     }
+  }
+
+  async getManifest(ref: ImageRef, reference: string): Promise<FetchedManifest> {
+    const { fetchers, insecure } = await this.#readersFor(ref);
+    const path = `/v2/${ref.path}/manifests/${reference}`;
+    const what = `manifest ${reference} in ${ref.gun}`;
+    const req = { headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') }, maxLength: MAX_MANIFEST_BYTES, resource: `manifest ${reference}` };
+    let res: FetchResponse | undefined;
+    for (const [i, fetcher] of fetchers.entries()) {
+      const last = i === fetchers.length - 1;
+      try {
+        res = await this.#get(fetcher, insecure, ref, path, req, what);
+      } catch (err) {
+        // a token service that refuses to trim a push request outright: read with a pull token
+        if (!last && err instanceof ManifestError && err.cause instanceof TokenError) continue;
+        throw err;
+      }
+      if (last || (res.status !== 401 && res.status !== 403)) break;
+    }
+    if (res === undefined) throw new ManifestError(`error reading ${what}: no answer`);
     if (res.status === 404) throw new ManifestError(`manifest for ${ref.gun}:${reference} not found: manifest unknown`);
     if (res.status === 401 || res.status === 403) {
-      throw new ManifestError(`error reading manifest ${reference} in ${ref.gun}: access denied (HTTP ${res.status}); log in to ${ref.domain} first`);
+      throw new ManifestError(`error reading ${what}: access denied (HTTP ${res.status}); log in to ${ref.domain} first`);
     }
-    if (res.status !== 200) throw new ManifestError(`error reading manifest ${reference} in ${ref.gun}: registry answered HTTP ${res.status}`);
+    if (res.status !== 200) {
+      const [first] = parseErrorEnvelope(Buffer.from(res.body).toString('utf8'));
+      throw new ManifestError(`error reading ${what}: ${first?.message !== undefined && first.message !== '' ? `${first.message} (HTTP ${res.status})` : `registry answered HTTP ${res.status}`}`);
+    }
     const digest = sha256(res.body);
     const header = res.headers['docker-content-digest'];
     const claimed = Array.isArray(header) ? header[0] : header;
