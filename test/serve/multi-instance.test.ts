@@ -111,6 +111,8 @@ describe('two vouch serve instances on one PostgreSQL database and one data dir'
   });
 
   it('started together on an empty database: one admin, one CA, one passphrase, both answering', async () => {
+    // the start-up lines follow the "listening" line startServeProcess waits for
+    for (let i = 0; i < 100 && !nodes.every((n) => n.output().includes('users:')); i++) await new Promise((r) => setTimeout(r, 50));
     const created = nodes.filter((n) => /admin user created: admin/.test(n.output()));
     assert.equal(created.length, 1, `exactly one instance created the admin:\n${nodes.map((n) => n.output()).join('\n---\n')}`);
     assert.deepEqual(await db!.admin('SELECT name, admin FROM token_users'), [{ name: 'admin', admin: 1 }]);
