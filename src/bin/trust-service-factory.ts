@@ -17,6 +17,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ServerConfig } from '../config/index.ts';
 import { ConfigError } from '../errors/index.ts';
 import { LocalCryptoService } from '../keystore/index.ts';
+import type { CryptoService } from '../crypto/index.ts';
 import type { TrustServiceHandle } from '../server/serve.ts';
 import { TufTrustService } from '../server/tuf-service.ts';
 import {
@@ -82,7 +83,15 @@ export async function createTrustService(config: ServerConfig, logger: FastifyBa
     default:
       throw new ConfigError(`storage.backend "${config.storage.backend}" is not supported by this version of vouch; use "memory" or "sqlite3"`);
   }
-  const crypto = remote ?? new LocalCryptoService({ store: keys, passphrase });
+  let crypto: CryptoService;
+  if (remote !== null) crypto = remote;
+  else {
+    // Two keys of the configured algorithm wait generated and sealed, so that a new
+    // repository's first timestamp.key request pays neither (local-crypto-service.ts).
+    const local = new LocalCryptoService({ store: keys, passphrase, spareKeys: 2 });
+    local.prepareSpares(config.trustService.keyAlgorithm);
+    crypto = local;
+  }
   // Only the memory store is this process's alone; the others may have other writers.
   const service = new TufTrustService({ store, crypto, keyAlgorithm: config.trustService.keyAlgorithm, exclusiveStore: config.storage.backend === 'memory' });
   return {

@@ -75,6 +75,48 @@ function suite(name: string, makeStore: () => { store: KeyRecordStore; path?: st
       });
     }
 
+    it('spare keys: prepared ahead, each handed out once, stored sealed, then refilled', async () => {
+      const { store } = makeStore();
+      const keys = new LocalCryptoService({ store, passphrase: PASS, now: clock(), spareKeys: 2 });
+      const until = async (cond: () => boolean): Promise<void> => {
+        for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+        assert.ok(cond(), 'condition reached in time');
+      };
+      keys.prepareSpares('ecdsa');
+      await until(() => keys.sparesReady('ecdsa') === 2);
+      assert.equal(keys.sparesReady('ed25519'), 0, 'only the prepared algorithm has spares');
+      const first = await keys.create('timestamp', GUN, 'ecdsa');
+      assert.equal(keys.sparesReady('ecdsa'), 1, 'create took a spare');
+      // more concurrent creates than spares: every key distinct, every one stored and usable
+      const pubs = [first, ...(await Promise.all([1, 2, 3, 4, 5].map((i) => keys.create('timestamp', `${GUN}${i}`, 'ecdsa'))))];
+      const ids = pubs.map((p) => tufKeyId(p));
+      assert.equal(new Set(ids).size, ids.length);
+      for (const [i, pub] of pubs.entries()) {
+        const rec = await store.getKey(ids[i]!);
+        assert.ok(rec);
+        const raw = await unsealPrivateKey(rec.privateSealed, PASS);
+        assert.ok(raw.length > 0);
+        const entry = await keys.sign(ids[i]!, MSG);
+        assert.ok(verifySignature(pub, entry.method, MSG, entry.sig));
+      }
+      await until(() => keys.sparesReady('ecdsa') === 2);
+      await store.close();
+    });
+
+    it('no spares without spareKeys, and a spare never outlives a bad passphrase', async () => {
+      const { store } = makeStore();
+      const plain = new LocalCryptoService({ store, passphrase: PASS });
+      plain.prepareSpares('ecdsa');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(plain.sparesReady('ecdsa'), 0);
+      const noPass = new LocalCryptoService({ store, passphrase: '', spareKeys: 2 });
+      noPass.prepareSpares('ecdsa');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(noPass.sparesReady('ecdsa'), 0, 'nothing sealed under an empty passphrase');
+      await assert.rejects(noPass.create('timestamp', GUN, 'ecdsa'), PassphraseError);
+      await store.close();
+    });
+
     it('unusedKeys lists never-used keys of gun, role and algorithm, oldest first', async () => {
       const { store } = makeStore();
       const keys = new LocalCryptoService({ store, passphrase: PASS, now: clock() });

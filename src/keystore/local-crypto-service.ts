@@ -8,6 +8,12 @@
  * `alias`, and `passphrases` can supply older aliases after a rotation.
  * Safe for concurrent use: concurrent first uses of one key share a single unseal.
  *
+ * With `spareKeys` > 0 (the servers set it), `create` hands out a key that was generated and
+ * sealed ahead of time, and the next spare is prepared after the request that used one: a
+ * repository's first `GET …/timestamp.key` then pays neither key generation nor PBKDF2. Spares
+ * live only in this process's memory, sealed and unsealed, until `create` stores one; a spare
+ * that could not be prepared is simply not there, and `create` generates as before.
+ *
  * @example
  *   const keys = new LocalCryptoService({ store: new SqliteKeyRecordStore(path), passphrase });
  *   const pub = await keys.create('timestamp', 'example.com/app', 'ecdsa');
@@ -37,11 +43,19 @@ export interface LocalCryptoServiceOptions {
   readonly passphrases?: Readonly<Record<string, string>>;
   /** At most this many unsealed keys are cached (oldest use evicted first); default 256. */
   readonly maxCachedKeys?: number;
+  /** Keys per algorithm generated and sealed ahead of `create`; default 0 (none). */
+  readonly spareKeys?: number;
   readonly now?: () => Date;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** A key made ahead of `create`: the key and its sealed form under the current alias. */
+interface Spare {
+  readonly key: PrivateKey;
+  readonly sealed: string;
 }
 
 function publicOf(rec: KeyRecord): TufKey {
@@ -56,6 +70,10 @@ export class LocalCryptoService implements CryptoService {
   readonly #now: () => Date;
   /** keyId → unsealed key (or its pending unseal); insertion order is recency of use. */
   readonly #cache = new Map<string, Promise<PrivateKey>>();
+  readonly #spareKeys: number;
+  readonly #spares = new Map<Algorithm, Spare[]>();
+  /** Algorithms whose spares are being prepared now. */
+  readonly #preparing = new Set<Algorithm>();
 
   constructor(options: LocalCryptoServiceOptions) {
     this.#store = options.store;
@@ -65,6 +83,39 @@ export class LocalCryptoService implements CryptoService {
     this.#passphrases = all;
     this.#maxCached = options.maxCachedKeys ?? 256;
     this.#now = options.now ?? (() => new Date());
+    this.#spareKeys = options.spareKeys ?? 0;
+  }
+
+  /**
+   * Prepare spare keys of `algorithm` in the background (with `spareKeys` > 0; otherwise a
+   * no-op). Servers call it at start so that the first repository created does not wait.
+   */
+  prepareSpares(algorithm: string): void {
+    if (!isAlgorithm(algorithm) || this.#spareKeys <= 0 || this.#preparing.has(algorithm)) return;
+    this.#preparing.add(algorithm);
+    // after the current request's answer: setImmediate runs once the poll phase wrote it out
+    setImmediate(() => {
+      this.#fillSpares(algorithm).finally(() => this.#preparing.delete(algorithm));
+    });
+  }
+
+  /** How many spare keys of `algorithm` are ready now. */
+  sparesReady(algorithm: string): number {
+    return isAlgorithm(algorithm) ? (this.#spares.get(algorithm)?.length ?? 0) : 0;
+  }
+
+  async #fillSpares(algorithm: Algorithm): Promise<void> {
+    const spares = this.#spares.get(algorithm) ?? [];
+    this.#spares.set(algorithm, spares);
+    try {
+      const passphrase = this.#passphraseFor(this.#alias);
+      while (spares.length < this.#spareKeys) {
+        const key = generatePrivateKey(algorithm);
+        spares.push({ key, sealed: await sealPrivateKey(key.raw, passphrase) });
+      }
+    } catch {
+      // No spare then: create() generates and seals on demand and reports the problem itself.
+    }
   }
 
   /**
@@ -76,16 +127,18 @@ export class LocalCryptoService implements CryptoService {
     if (!isAlgorithm(algorithm)) {
       throw new RangeError(`cannot create a ${algorithm} key: expected one of ${ALGORITHMS.join(', ')}`);
     }
-    const key = generatePrivateKey(algorithm);
+    const spare = this.#spares.get(algorithm)?.shift();
+    this.prepareSpares(algorithm);
+    const key = spare?.key ?? generatePrivateKey(algorithm);
     const keyId = tufKeyId(key.publicKey);
-    const passphrase = this.#passphraseFor(this.#alias);
+    const sealed = spare?.sealed ?? (await sealPrivateKey(key.raw, this.#passphraseFor(this.#alias)));
     await this.#store.addKey({
       keyId,
       gun,
       role,
       algorithm,
       publicKey: key.publicKey.public,
-      privateSealed: await sealPrivateKey(key.raw, passphrase),
+      privateSealed: sealed,
       passphraseAlias: this.#alias,
       createdAt: this.#now(),
       lastUsed: null,
