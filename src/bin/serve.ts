@@ -9,8 +9,8 @@
  * - trust server: TufTrustService over that database with the local signer, through the same
  *   factory as `vouch server` (trust-service-factory.ts), mounted with `TRUST_API_ROUTES`; its
  *   keys are sealed with VOUCH_SERVER_KEY_PASSPHRASE or the data dir's generated passphrase;
- * - token service: the SQLite/PostgreSQL/MySQL token store in the same database, an ES256 issuer whose certificate the
- *   data dir's CA issued, `/token` and `/auth/token` (the realm of the challenges is
+ * - token service: the token store (SQLite, PostgreSQL or MySQL) in the same database, an ES256
+ *   issuer whose certificate the data dir's CA issued, `/token` and `/auth/token` (the realm of the challenges is
  *   `https://<Host>/auth/token`, so it follows whatever name the client used);
  * - one `TokenAccessController` verifying those tokens for the registry, the trust API and the
  *   admin API;
