@@ -22,19 +22,29 @@ import { certificateKeyInfo, parseCertificate } from './x509-parse.ts';
 const MIN_RSA_BITS = 2048;
 
 /**
- * Parsed public keys per TufKey object (TufKeys are immutable), so verifying many signatures
- * with the same key parses its SPKI or certificate once. `null` caches "cannot verify".
+ * Parsed public keys, so verifying many signatures with the same key parses its SPKI or
+ * certificate once: per TufKey object (TufKeys are immutable), and by content (key type and
+ * bytes) for the same key arriving again in other metadata, as a server sees a repository's
+ * keys on every publish. `null` caches "cannot verify". The content cache keeps the most
+ * recently used CONTENT_CACHE_SIZE keys.
  */
 const keyCache = new WeakMap<TufKey, PublicKeyInfo | null>();
+const contentCache = new Map<string, PublicKeyInfo | null>();
+const CONTENT_CACHE_SIZE = 1024;
 
 function cachedKeyInfo(key: TufKey, resolve: () => PublicKeyInfo | null): PublicKeyInfo | null {
   if (keyCache.has(key)) return keyCache.get(key) ?? null;
-  let info: PublicKeyInfo | null;
-  try {
-    info = resolve();
-  } catch {
-    info = null;
-  }
+  const content = `${key.keytype}\0${Buffer.from(key.public.buffer, key.public.byteOffset, key.public.byteLength).toString('latin1')}`;
+  let info = contentCache.get(content);
+  if (info === undefined) {
+    try {
+      info = resolve();
+    } catch {
+      info = null;
+    }
+  } else contentCache.delete(content); // re-inserted below as the most recent
+  contentCache.set(content, info);
+  if (contentCache.size > CONTENT_CACHE_SIZE) contentCache.delete(contentCache.keys().next().value!);
   keyCache.set(key, info);
   return info;
 }
