@@ -16,7 +16,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors/index.ts';
 
 /** Leaf kinds: `map` accepts any object (its content is checked by the consumer). */
@@ -38,7 +37,8 @@ export async function readConfigFile(file: string): Promise<unknown> {
   const ext = extname(file).toLowerCase();
   try {
     if (ext === '.json') return JSON.parse(text);
-    if (ext === '.yaml' || ext === '.yml') return parseYaml(text) ?? {};
+    // yaml (about 70 modules) is loaded only for a YAML file: a long-running server keeps what it loads
+    if (ext === '.yaml' || ext === '.yml') return (await import('yaml')).parse(text) ?? {};
   } catch (err) {
     throw new ConfigError(`could not parse config at ${file}: ${(err as Error).message}`, { cause: err });
   }
