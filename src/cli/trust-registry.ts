@@ -112,8 +112,11 @@ function mediaTypeOf(bytes: Uint8Array, contentType: string): string {
 
 /** The fetchers to read a repository with, in order, and whether plain http may follow https. */
 interface Readers {
-  /** With a login: a `pull,push` reader, then a `pull` one; without: the `pull` reader only. */
-  readonly fetchers: readonly Fetcher[];
+  /**
+   * With a login: a `pull,push` reader, then a `pull` one; without: the `pull` reader only. A
+   * reader that was refused is dropped, so later reads of the repository go straight on.
+   */
+  readonly fetchers: Fetcher[];
   readonly insecure: boolean;
 }
 
@@ -167,16 +170,20 @@ export class RegistryManifestSource implements ManifestSource {
     const what = `manifest ${reference} in ${ref.gun}`;
     const req = { headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') }, maxLength: MAX_MANIFEST_BYTES, resource: `manifest ${reference}` };
     let res: FetchResponse | undefined;
-    for (const [i, fetcher] of fetchers.entries()) {
-      const last = i === fetchers.length - 1;
+    for (const fetcher of [...fetchers]) {
+      const last = fetcher === fetchers[fetchers.length - 1];
+      let refused: boolean;
       try {
         res = await this.#get(fetcher, insecure, ref, path, req, what);
+        refused = res.status === 401 || res.status === 403;
       } catch (err) {
-        // a token service that refuses to trim a push request outright: read with a pull token
-        if (!last && err instanceof ManifestError && err.cause instanceof TokenError) continue;
-        throw err;
+        // a token service that refuses a push request outright rather than trimming it
+        if (last || !(err instanceof ManifestError && err.cause instanceof TokenError)) throw err;
+        refused = true;
       }
-      if (last || (res.status !== 401 && res.status !== 403)) break;
+      if (last || !refused) break;
+      // read with a pull token from now on
+      if (fetchers[0] === fetcher) fetchers.shift();
     }
     if (res === undefined) throw new ManifestError(`error reading ${what}: no answer`);
     if (res.status === 404) throw new ManifestError(`manifest for ${ref.gun}:${reference} not found: manifest unknown`);
