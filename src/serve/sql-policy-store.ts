@@ -19,6 +19,7 @@
 import { StateError, StorageError } from '../errors/index.ts';
 import { checkNamespace, type NamespacePolicy, type PolicySettingsStore } from '../policy/index.ts';
 import {
+  migrate,
   MysqlDriver,
   PostgresDriver,
   sqlFailure,
@@ -79,25 +80,9 @@ const MYSQL_UPSERT = `INSERT INTO policy_namespaces (${COLUMNS}) VALUES (?, ?, ?
 
 type PolicySqlDriver = SqlDriver & MigrationHost;
 
-/**
- * Applies `migrations` (oldest first) not yet recorded in `policy_schema_migrations`.
- * @throws StorageError when a statement fails or the recorded schema is newer than `migrations`
- */
-async function migratePolicySchema(driver: PolicySqlDriver, migrations: readonly SqlMigration[]): Promise<void> {
-  const latest = migrations.at(-1)?.version ?? 0;
-  await driver.withMigrationLock(async (db) => {
-    await db.query(
-      `CREATE TABLE IF NOT EXISTS ${POLICY_MIGRATIONS_TABLE} (version INTEGER NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at VARCHAR(40) NOT NULL)`,
-    );
-    const row = (await db.query(`SELECT MAX(version) AS v FROM ${POLICY_MIGRATIONS_TABLE}`)).rows[0];
-    const current = row === undefined || row['v'] === null ? 0 : toNumber(row['v'], 'version');
-    if (current > latest) throw new StorageError(`${driver.label}: policy schema version ${current} is newer than this program's ${latest}`);
-    for (const m of migrations) {
-      if (m.version <= current) continue;
-      for (const sql of m.statements) await db.query(sql);
-      await db.query(`INSERT INTO ${POLICY_MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [m.version, m.name, new Date().toISOString()]);
-    }
-  });
+/** Brings the policy tables up to the last of `migrations` (versions in POLICY_MIGRATIONS_TABLE). */
+function migratePolicySchema(driver: PolicySqlDriver, migrations: readonly SqlMigration[]): Promise<void> {
+  return migrate(driver, migrations, { table: POLICY_MIGRATIONS_TABLE, schema: 'policy' });
 }
 
 function toPolicy(row: SqlRow, label: string): NamespacePolicy {

@@ -14,4 +14,5 @@ export { MysqlDriver } from './mysql-db.ts';
 export type { MysqlOptions } from './mysql-db.ts';
 export { sqlFailure, toNumber, toText } from './sql-store.ts';
 export type { SqlDriver, SqlExecutor, SqlTransaction, SqlValue, SqlRow } from './sql-store.ts';
-export type { MigrationHost, SqlMigration } from './sql-migrate.ts';
+export { migrate } from './sql-migrate.ts';
+export type { MigrationHost, SchemaRecord, SqlMigration } from './sql-migrate.ts';

@@ -31,23 +31,39 @@ export interface MigrationHost {
 
 export const MIGRATIONS_TABLE = 'vouch_schema_migrations';
 
+/** Where one part's schema versions are kept, for parts with their own (token, policy). */
+export interface SchemaRecord {
+  /** Bookkeeping table (`version`, `name`, `applied_at`), created when missing. */
+  readonly table: string;
+  /** Named in errors: "<label>: <schema> schema version …". */
+  readonly schema: string;
+}
+
 /**
- * Brings the schema up to the last of `migrations` (oldest first, versions increasing).
+ * Brings the schema up to the last of `migrations` (oldest first, versions increasing). The
+ * trust server's versions go to MIGRATIONS_TABLE (the host's DDL); a part that shares the
+ * database but migrates on its own (token service, policy settings) names its own `record`.
  * @throws StorageError when a statement fails or the database has a newer schema than `migrations`
  */
-export async function migrate(host: MigrationHost, migrations: readonly SqlMigration[], now: () => Date = () => new Date()): Promise<void> {
+export async function migrate(host: MigrationHost, migrations: readonly SqlMigration[], record?: SchemaRecord, now: () => Date = () => new Date()): Promise<void> {
   const latest = migrations.at(-1)?.version ?? 0;
+  const table = record?.table ?? MIGRATIONS_TABLE;
+  const what = record === undefined ? 'schema' : `${record.schema} schema`;
   await host.withMigrationLock(async (db) => {
-    await db.query(host.bookkeepingTable);
-    const row = (await db.query(`SELECT MAX(version) AS v FROM ${MIGRATIONS_TABLE}`)).rows[0];
+    await db.query(
+      record === undefined
+        ? host.bookkeepingTable
+        : `CREATE TABLE IF NOT EXISTS ${table} (version INTEGER NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at VARCHAR(40) NOT NULL)`,
+    );
+    const row = (await db.query(`SELECT MAX(version) AS v FROM ${table}`)).rows[0];
     const current = row === undefined || row['v'] === null ? 0 : toNumber(row['v'], 'version');
     if (current > latest) {
-      throw new StorageError(`${host.label}: schema version ${current} is newer than this program's ${latest}`);
+      throw new StorageError(`${host.label}: ${what} version ${current} is newer than this program's ${latest}`);
     }
     for (const m of migrations) {
       if (m.version <= current) continue;
       for (const sql of m.statements) await db.query(sql);
-      await db.query(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [m.version, m.name, now().toISOString()]);
+      await db.query(`INSERT INTO ${table} (version, name, applied_at) VALUES (?, ?, ?)`, [m.version, m.name, now().toISOString()]);
     }
   });
 }

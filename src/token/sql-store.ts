@@ -14,8 +14,8 @@
  * the namespace's — so "does the user exist" and the write that depends on it never interleave
  * with a removal. Password hashing happens before the transaction. Times are ms since the epoch.
  */
-import { NotFoundError, StateError, StorageError } from '../errors/index.ts';
-import { sqlFailure, toNumber, toText, type MigrationHost, type SqlDriver, type SqlExecutor, type SqlMigration, type SqlRow } from '../storage/index.ts';
+import { NotFoundError, StateError } from '../errors/index.ts';
+import { migrate, sqlFailure, toNumber, toText, type MigrationHost, type SqlDriver, type SqlExecutor, type SqlMigration, type SqlRow } from '../storage/index.ts';
 import { InvalidCredentialsError } from './errors.ts';
 import type { TokenStoreOptions } from './memory-store.ts';
 import { checkNamespace, checkUserName } from './names.ts';
@@ -39,25 +39,9 @@ function namespaceLock(namespace: string): string {
   return `token.namespace.${namespace}`;
 }
 
-/**
- * Applies `migrations` (oldest first) not yet recorded in `token_schema_migrations`.
- * @throws StorageError when a statement fails or the recorded schema is newer than `migrations`
- */
-export async function migrateTokenSchema(driver: TokenSqlDriver, migrations: readonly SqlMigration[]): Promise<void> {
-  const latest = migrations.at(-1)?.version ?? 0;
-  await driver.withMigrationLock(async (db: SqlExecutor) => {
-    await db.query(
-      `CREATE TABLE IF NOT EXISTS ${TOKEN_MIGRATIONS_TABLE} (version INTEGER NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, applied_at VARCHAR(40) NOT NULL)`,
-    );
-    const row = (await db.query(`SELECT MAX(version) AS v FROM ${TOKEN_MIGRATIONS_TABLE}`)).rows[0];
-    const current = row === undefined || row['v'] === null ? 0 : toNumber(row['v'], 'version');
-    if (current > latest) throw new StorageError(`${driver.label}: token schema version ${current} is newer than this program's ${latest}`);
-    for (const m of migrations) {
-      if (m.version <= current) continue;
-      for (const sql of m.statements) await db.query(sql);
-      await db.query(`INSERT INTO ${TOKEN_MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`, [m.version, m.name, new Date().toISOString()]);
-    }
-  });
+/** Brings the token tables up to the last of `migrations` (versions in TOKEN_MIGRATIONS_TABLE). */
+export function migrateTokenSchema(driver: TokenSqlDriver, migrations: readonly SqlMigration[]): Promise<void> {
+  return migrate(driver, migrations, { table: TOKEN_MIGRATIONS_TABLE, schema: 'token' });
 }
 
 /** Safe for concurrent use, also by several processes on one database. */
