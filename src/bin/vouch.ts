@@ -178,11 +178,21 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * What the `vouch` executable does with its `process.argv` (node, script, arguments…); the
+ * launcher bin/vouch.js calls it once it has turned the compile cache on.
+ */
+export async function run(argv: readonly string[]): Promise<void> {
+  // `vouch server` replaces itself with a Node tuned for a server (./server-process.ts).
+  if (normaliseArgv(argv.slice(2))[0] === 'server') (await import('./server-process.ts')).reexecTunedServer(argv);
+  await main(argv.slice(2));
+}
+
 if (isEntryPoint()) {
   // Cache the compiled (type-stripped) modules across runs, in $NODE_COMPILE_CACHE or the temp
   // dir (NODE_DISABLE_COMPILE_CACHE=1 turns it off): it halves the start-up of every command.
+  // This module itself was stripped before it could turn the cache on: bin/vouch.js, the
+  // installed `vouch`, turns it on first and so skips even that.
   enableCompileCache();
-  // `vouch server` replaces itself with a Node tuned for a server (./server-process.ts).
-  if (normaliseArgv(process.argv.slice(2))[0] === 'server') (await import('./server-process.ts')).reexecTunedServer(process.argv);
-  await main(process.argv.slice(2));
+  await run(process.argv);
 }
