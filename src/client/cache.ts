@@ -65,6 +65,20 @@ export class FileMetadataCache implements MetadataCache {
     this.dir = metadataDir(trustDir, gun);
   }
 
+  /** Directories made (or being made) by this cache: `mkdir -p` once each, not once per file. */
+  readonly #dirs = new Map<string, Promise<unknown>>();
+
+  #mkdir(dir: string): Promise<unknown> {
+    let made = this.#dirs.get(dir);
+    if (made === undefined) {
+      made = mkdir(dir, { recursive: true, mode: 0o700 });
+      // a failure is not remembered: the next write tries again
+      made.catch(() => this.#dirs.delete(dir));
+      this.#dirs.set(dir, made);
+    }
+    return made;
+  }
+
   /** The file a role is cached in. @throws InvalidNameError */
   path(role: string): string {
     return roleFile(this.dir, role);
@@ -81,7 +95,21 @@ export class FileMetadataCache implements MetadataCache {
 
   async set(role: string, data: Uint8Array): Promise<void> {
     const file = this.path(role);
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    const dir = dirname(file);
+    await this.#mkdir(dir);
+    try {
+      await this.#replace(file, data);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      // the directory went away since this cache made it (a `delete` of the GUN): once more
+      this.#dirs.delete(dir);
+      await this.#mkdir(dir);
+      await this.#replace(file, data);
+    }
+  }
+
+  /** Write `file` atomically: a new temp file beside it, then rename. */
+  async #replace(file: string, data: Uint8Array): Promise<void> {
     const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
@@ -101,6 +129,7 @@ export class FileMetadataCache implements MetadataCache {
   }
 
   async removeAll(): Promise<void> {
+    this.#dirs.clear();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,8 @@
  * 3. snapshot, then `targets` and a pre-order walk of delegations: cache first (must verify and
  *    match the listing hash), else `<role>.<sha256>.json` limited to the listed length;
  *    delegations with bad signatures or expired are skipped with a warning, `targets` is fatal;
+ *    the downloads of a verified role's delegations start together (at most `prefetchLimit` at
+ *    once, prefetch.ts) while each is still verified at its turn in the walk;
  * 4. any failure in 2–3: one retry after a root update — the cached root checked against the
  *    snapshot's checksum, else `root.<sha256>.json` (or `root.json`), and when that is a
  *    rotation the chain `<v>.root.json` validated version by version (at most
@@ -34,6 +36,7 @@
 import { DownloadError, NotFoundError, RepositoryError, StateError } from '../errors/index.ts';
 import { RootRotationError, type TrustPinning } from '../tuf/index.ts';
 import { resolveTrustPinning, type FirstContactInfo } from './pinning.ts';
+import { PREFETCH_LIMIT, Prefetcher } from './prefetch.ts';
 import {
   MAX_DOWNLOAD_SIZE,
   MAX_TIMESTAMP_SIZE,
@@ -57,6 +60,8 @@ export interface UpdaterConfig {
   readonly maxTimestampLength: number;
   /** Most delegated roles one update loads. */
   readonly maxDelegations: number;
+  /** Most delegated roles downloaded at once (1: one after another). */
+  readonly prefetchLimit: number;
 }
 
 export const UPDATER_DEFAULTS: UpdaterConfig = Object.freeze({
@@ -64,6 +69,7 @@ export const UPDATER_DEFAULTS: UpdaterConfig = Object.freeze({
   maxRootLength: MAX_DOWNLOAD_SIZE,
   maxTimestampLength: MAX_TIMESTAMP_SIZE,
   maxDelegations: 4096,
+  prefetchLimit: PREFETCH_LIMIT,
 });
 
 export interface UpdaterOptions {
@@ -94,11 +100,12 @@ function checkConfig(c: UpdaterConfig): UpdaterConfig {
   for (const [k, v] of Object.entries(c)) {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`updater config ${k} must be a non-negative integer, got ${v}`);
   }
+  if (c.prefetchLimit < 1) throw new RangeError(`updater config prefetchLimit must be at least 1, got ${c.prefetchLimit}`);
   return Object.freeze({ ...c });
 }
 
 function sameBytes(a: Uint8Array | null | undefined, b: Uint8Array): boolean {
-  return a !== null && a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+  return a !== null && a !== undefined && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
 }
 
 /** Failures of the timestamp download that fall back to the cached timestamp (§10.2 step 1). */
@@ -254,6 +261,13 @@ export class Updater {
 
   async #updateTargets(set: TrustedSet, reads: CacheReads): Promise<void> {
     const queue: WalkRole[] = [TARGETS_WALK_ROOT];
+    // the downloads of listed children run ahead; each is still verified at its turn (prefetch.ts)
+    const ahead = new Prefetcher({
+      limit: this.config.prefetchLimit,
+      maxStarts: this.config.maxDelegations,
+      read: (role) => reads.get(role),
+      fetch: (role, info) => this.#fetch(role, info),
+    });
     let loaded = 0;
     while (queue.length > 0) {
       const role = queue.shift() as WalkRole;
@@ -265,9 +279,15 @@ export class Updater {
       try {
         const cached = await reads.get(role.name);
         if (cached === null || set.tryCachedTargets(role.name, cached) !== null) {
-          set.updateTargets(role.name, await this.#fetch(role.name, info), cached);
+          const raw = (await ahead.take(role.name)) ?? (await this.#fetch(role.name, info));
+          set.updateTargets(role.name, raw, cached);
         }
-        queue.unshift(...set.children(role));
+        const children = set.children(role);
+        queue.unshift(...children);
+        for (const child of children) {
+          const childInfo = set.consistentInfo(child.name);
+          if (childInfo.known) ahead.start(child.name, childInfo);
+        }
       } catch (err) {
         if (!isSkippableDelegationFailure(role.name, err)) throw err;
         this.#warn(`Error getting ${role.name}: ${(err as Error).message}`);
@@ -317,18 +337,28 @@ export class Updater {
     set.loadRootStep(newest, plan.to, true);
   }
 
-  /** Write what the verified repository was built from, where it differs from the cache. */
+  /**
+   * Write what the verified repository was built from, where it differs from the cache: root and
+   * the targets roles side by side, then snapshot, then timestamp (the file that points at the
+   * others comes last). Warnings come in that order whatever order the writes finish in.
+   */
   async #commit(repo: TrustedRepo, reads: CacheReads): Promise<void> {
-    const files: [string, Uint8Array][] = [['root', repo.root.bytes]];
-    for (const [role, meta] of repo.targets) files.push([role, meta.bytes]);
-    files.push(['snapshot', repo.snapshot.bytes], ['timestamp', repo.timestamp.bytes]);
-    for (const [role, bytes] of files) {
-      if (sameBytes(await reads.get(role), bytes)) continue;
-      try {
-        await this.#o.cache.set(role, bytes);
-      } catch (err) {
-        this.#warn(`could not save ${role} to cache: ${(err as Error).message}`);
-      }
+    const first: [string, Uint8Array][] = [['root', repo.root.bytes]];
+    for (const [role, meta] of repo.targets) first.push([role, meta.bytes]);
+    for (const group of [first, [['snapshot', repo.snapshot.bytes]], [['timestamp', repo.timestamp.bytes]]] as [string, Uint8Array][][]) {
+      const failures = await Promise.all(group.map(([role, bytes]) => this.#save(role, bytes, reads)));
+      for (const f of failures) if (f !== undefined) this.#warn(f);
+    }
+  }
+
+  /** Save one role unless the cache has it already; the warning text when that fails. */
+  async #save(role: string, bytes: Uint8Array, reads: CacheReads): Promise<string | undefined> {
+    if (sameBytes(await reads.get(role), bytes)) return undefined;
+    try {
+      await this.#o.cache.set(role, bytes);
+      return undefined;
+    } catch (err) {
+      return `could not save ${role} to cache: ${(err as Error).message}`;
     }
   }
 }

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { sha256, sha256Hex } from '../../src/canonical/index.ts';
 import { ExpiredMetadataError } from '../../src/errors/index.ts';
 import { MaliciousServerError, OfflineError } from '../../src/http/client-errors.ts';
+import type { Fetcher } from '../../src/http/fetcher.ts';
 import { OfflineRemoteStore } from '../../src/http/remote-store.ts';
 import { Updater } from '../../src/client/updater.ts';
 import { RepositoryNotExistError } from '../../src/client/updater-errors.ts';
@@ -205,9 +206,11 @@ describe('§10.2 step 3: targets and delegations', () => {
     w.repo.addDelegation('targets', 'targets/b');
     w.repo.publish('targets', 'targets/a');
     w.server.publish(w.repo);
-    await w.updater().update();
+    const first = await w.updater().update();
+    // verified (and listed) in pre-order; a role's listed children are downloaded together once it verified
+    assert.deepEqual([...first.targets.keys()], ['targets', 'targets/releases', 'targets/a', 'targets/a/x', 'targets/b']);
     const order = w.server.metaRequests().slice(3).map((r) => r.replace(/\.[0-9a-f]{64}\.json$/, ''));
-    assert.deepEqual(order, ['targets', 'targets/releases', 'targets/a', 'targets/a/x', 'targets/b']);
+    assert.deepEqual(order, ['targets', 'targets/releases', 'targets/a', 'targets/b', 'targets/a/x']);
     w.repo.addTarget('targets/b', 'b1', 'b');
     w.repo.publish('targets/b');
     w.server.publish(w.repo);
@@ -232,6 +235,62 @@ describe('§10.2 step 3: targets and delegations', () => {
     assert.ok(w.warnings.includes('Error getting targets/bad: valid signatures did not meet threshold for targets/bad'));
     assert.deepEqual(listTargets(repo).map((t) => t.name), ['admin', 'v1']);
     assert.equal(await w.cache.get('targets/bad'), null);
+  });
+
+  it('10.2.3 positive: delegations downloaded together are still verified one by one in pre-order, whatever order they arrive in', async () => {
+    const w = world();
+    const names = Array.from({ length: 12 }, (_, i) => `targets/d${String(i).padStart(2, '0')}`);
+    for (const [i, name] of names.entries()) {
+      w.repo.addDelegation('targets', name);
+      w.repo.addTarget(name, `t${i}`, name);
+    }
+    w.repo.addDelegation('targets/d00', 'targets/d00/x');
+    w.repo.addTarget('targets/d00/x', 'x', 'x');
+    w.repo.publish('targets', ...names, 'targets/d00/x');
+    w.server.publish(w.repo);
+    const inner = w.server.fetcher();
+    let inFlight = 0;
+    let most = 0;
+    // earlier roles answer later: d00 last of its batch
+    const slow: Fetcher = {
+      async fetch(req) {
+        const m = /targets\/d(\d\d)\./.exec(req.url);
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, m === null ? 0 : 30 - Number(m[1])));
+        inFlight--;
+        return inner.fetch(req);
+      },
+    };
+    const repo = await w.updater({ fetcher: slow, config: { prefetchLimit: 4 } }).update();
+    assert.deepEqual([...repo.targets.keys()], ['targets', 'targets/releases', 'targets/d00', 'targets/d00/x', ...names.slice(1)]);
+    assert.equal(most, 4);
+    assert.equal(getTargetByName(repo, 'x').role, 'targets/d00/x');
+    assert.equal(listTargets(repo).length, 2 + 12 + 1);
+  });
+
+  it('10.2.3 negative: the delegations of a skipped role are never downloaded; a failed download fails the update at its turn', async () => {
+    const w = world();
+    w.repo.addDelegation('targets', 'targets/bad');
+    w.repo.addDelegation('targets/bad', 'targets/bad/child');
+    w.repo.addTarget('targets/bad/child', 'evil', 'x');
+    w.repo.publish('targets', 'targets/bad/child');
+    w.repo.sign('targets/bad', { keys: [generateKey()] });
+    w.repo.refreshSnapshot();
+    w.repo.refreshTimestamp();
+    w.server.publish(w.repo);
+    const repo = await w.updater().update();
+    assert.deepEqual([...repo.invalidRoles.keys()], ['targets/bad']);
+    assert.ok(!w.server.metaRequests().some((r) => r.startsWith('targets/bad/child')));
+
+    const v = world();
+    v.repo.addDelegation('targets', 'targets/gone');
+    v.repo.publish('targets', 'targets/gone');
+    v.server.publish(v.repo);
+    const inner = v.server.fetcher();
+    const failing: Fetcher = { fetch: (req) => (/targets\/gone\./.test(req.url) ? Promise.resolve({ status: 404, headers: {}, body: new Uint8Array(0) }) : inner.fetch(req)) };
+    const before = await v.cacheBytes();
+    await assert.rejects(v.updater({ fetcher: failing }).update(), (e) => e instanceof Error && /targets\/gone/.test(e.message));
+    assert.deepEqual(await v.cacheBytes(), before);
   });
 
   it('10.2.3 negative: targets signed by the wrong key is fatal', async () => {
@@ -332,6 +391,7 @@ describe('updater configuration', () => {
     const w = world();
     assert.throws(() => w.updater({ config: { maxRootRotations: -1 } }), RangeError);
     assert.throws(() => w.updater({ config: { maxTimestampLength: 1.5 } }), RangeError);
+    assert.throws(() => w.updater({ config: { prefetchLimit: 0 } }), RangeError);
     assert.equal(w.updater().config.maxTimestampLength, 1 << 20);
   });
 });
