@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { sha256, sha512 } from '../canonical/index.ts';
 import { decryptKeyFile } from '../keystore/index.ts';
 import { pemDecode, type PrivateKey } from '../crypto/index.ts';
+import { readArgFile, strings } from './args.ts';
 import { UsageError, errorText, type Invocation } from './command.ts';
 import { goPathError } from './go-errors.ts';
 import { goJsonSyntaxError } from './go-json-check.ts';
@@ -20,18 +21,7 @@ import { Session } from './session.ts';
 import { changesJson, changesTable, jsonLine, parseOutputFormat } from './tables.ts';
 
 
-export function strings(v: unknown): string[] {
-  return Array.isArray(v) ? (v as string[]) : [];
-}
-
-/** Read a file named on the command line (relative to the working directory); Go's error text. */
-export async function readArgFile(inv: Invocation, file: string): Promise<Buffer> {
-  try {
-    return await readFile(resolve(inv.io.cwd, file));
-  } catch (err) {
-    throw new Error(goPathError('open', file, err), { cause: err });
-  }
-}
+export { readArgFile, strings };
 
 async function publishAndPrint(inv: Invocation, session: Session, gun: string): Promise<void> {
   const repo = await session.repository(gun, 'readWrite');

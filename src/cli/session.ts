@@ -17,9 +17,15 @@
  */
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { FileMetadataCache, Repository, resolveTrustPinning, Updater, type FirstContactInfo, type TrustedRepo } from '../client/index.ts';
+// The read path only, statically: `Repository` (the write path) and the key store are loaded by
+// the commands that use them, so that `vouch list` does not load signing, changelists or keys.
+import { FileMetadataCache } from '../client/cache.ts';
+import { resolveTrustPinning, type FirstContactInfo } from '../client/pinning.ts';
+import type { Repository, TrustedRepo } from '../client/index.ts';
+import { Updater } from '../client/updater.ts';
 import { connectTrustServer, OfflineRemoteStore, parseNotaryAuth, type AccessLevel, type Credentials, type LocatedRemoteStore } from '../http/index.ts';
-import { createPassphraseRetriever, FileKeyStore, type PassphraseRetriever } from '../keystore/index.ts';
+import type { FileKeyStore, PassphraseRetriever } from '../keystore/index.ts';
+import { createPassphraseRetriever } from '../keystore/passphrase.ts';
 import type { Invocation } from './command.ts';
 import { loadClientConfig, type ClientConfig } from './config.ts';
 import { lineByLine, readHiddenLine, readLine, type CliIo } from './io.ts';
@@ -93,6 +99,7 @@ export class Session {
   /** The key store under `<trust_dir>/private`. */
   async keyStore(): Promise<FileKeyStore> {
     if (this.#keys === undefined) {
+      const { FileKeyStore } = await import('../keystore/client-file-store.ts');
       try {
         this.#keys = await FileKeyStore.open(this.config.trustDir, { retriever: this.retriever() });
       } catch (err) {
@@ -181,6 +188,7 @@ export class Session {
 
   /** notary's repository object for `gun`. */
   async repository(gun: string, access: Access): Promise<Repository> {
+    const { Repository } = await import('../client/repo.ts');
     const remote = await this.remote(gun, access);
     const keys = await this.keyStore();
     const pinConfig = this.config.trustPinning();
