@@ -27,8 +27,13 @@
  * the temp dir is removed unless BENCH_KEEP=1. Results are printed and written to
  * bench/results/client-list-<date>.json.
  *
+ * vouch runs as installed: `node bin/vouch.js …` (package.json "bin", the launcher that turns on
+ * Node's compile cache before any TypeScript loads); `BENCH_VOUCH_BIN=src/bin/vouch.ts` measures
+ * the bare entry module instead.
+ *
  * Knobs (environment): BENCH_RUNS (11), BENCH_TARGETS (10000), BENCH_DELEGATIONS (50),
- * BENCH_DELEGATION_TARGETS (20), BENCH_SERVERS (`notary,vouch`), BENCH_KEEP (0).
+ * BENCH_DELEGATION_TARGETS (20), BENCH_SERVERS (`notary,vouch`), BENCH_KEEP (0),
+ * BENCH_VOUCH_BIN (bin/vouch.js).
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -40,7 +45,7 @@ import { changelistDir, FileChangelist, targetAddChanges } from '../src/client/i
 import { runCommand, type RunResult } from '../test/support/exec.ts';
 import { NotaryCli, parseList } from '../test/support/notary-cli.ts';
 import { makePki } from '../test/support/pki.ts';
-import { REPO_ROOT, startServer, VOUCH_BIN, type ServerHandle, type TargetName } from '../test/support/servers.ts';
+import { REPO_ROOT, startServer, type ServerHandle, type TargetName } from '../test/support/servers.ts';
 import { installCleanup, onExit, runProcess } from './lib/processes.ts';
 
 const FLAT_GUN = 'bench/client-flat';
@@ -185,8 +190,11 @@ function toolEnv(home: string): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, TZ: 'UTC' };
 }
 
+/** vouch as installed (package.json "bin": the launcher that turns the compile cache on first), or BENCH_VOUCH_BIN. */
+const VOUCH_ENTRY = process.env['BENCH_VOUCH_BIN'] || join(REPO_ROOT, 'bin', 'vouch.js');
+
 function toolCommand(tool: Tool, args: readonly string[]): [string, string[]] {
-  return tool === 'notary' ? ['notary', [...args]] : [process.execPath, [VOUCH_BIN, ...args]];
+  return tool === 'notary' ? ['notary', [...args]] : [process.execPath, [VOUCH_ENTRY, ...args]];
 }
 
 /** GNU time, when installed, reports each run's CPU time (both tools go through it alike). */
@@ -258,7 +266,7 @@ async function measureStartup(s: Settings, dir: string): Promise<Partial<Record<
 }
 
 async function versions(): Promise<Record<string, string>> {
-  const env: Record<string, string> = { cpus: String(availableParallelism()), loadavg: (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' '), node: process.version };
+  const env: Record<string, string> = { cpus: String(availableParallelism()), loadavg: (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' '), node: process.version, vouch: VOUCH_ENTRY };
   const r = await runProcess('dpkg-query', ['-W', '-f', '${Package} ${Version}\\n', 'notary'], { timeoutMs: 10_000 }).catch(() => undefined);
   for (const line of (r?.stdout ?? '').split('\n')) {
     const [pkg, ver] = line.split(' ');

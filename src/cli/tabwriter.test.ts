@@ -28,6 +28,19 @@ describe('formatTabs (Go text/tabwriter, minwidth 4, padding 4)', () => {
 });
 
 describe('formatTable', () => {
+  it('writes what formatTabs writes for the same rows, on the direct path and off it', () => {
+    const cells = ['', 'a', 'ab', 'abcd', 'abcdefgh', 'é', '日本語', '😀x', 'targets/releases', 'x\ty', 'two\nlines'];
+    let seed = 7;
+    const pick = (): string => cells[(seed = (seed * 1103515245 + 12345) % 2147483648) % cells.length] as string;
+    for (let t = 0; t < 300; t++) {
+      const n = 1 + (t % 4);
+      const columns = Array.from({ length: n }, () => pick().replace(/[\t\n]/g, '') || 'H');
+      const rows = Array.from({ length: t % 6 }, () => Array.from({ length: t % 7 === 0 ? n - 1 : n }, pick));
+      const text = [columns, columns.map((c) => '-'.repeat(Buffer.byteLength(c))), ...rows].map((r) => r.join('\t') + '\n').join('');
+      assert.equal(formatTable(columns, rows), formatTabs(text), JSON.stringify({ columns, rows }));
+    }
+  });
+
   it('writes the header, dashes as long as each header, then rows', () => {
     assert.equal(
       formatTable(['NAME', 'SIZE (BYTES)'], [['v1', '11']]),

@@ -93,8 +93,32 @@ export function formatTabs(text: string, o: TabwriterOptions = NOTARY_TABWRITER)
   return out;
 }
 
-/** A notary table: a header row, a row of dashes as long as each header (in bytes, as Go's `len`), then the rows. */
+/**
+ * A notary table: a header row, a row of dashes as long as each header (in bytes, as Go's `len`), then the rows.
+ *
+ * When every row has one cell per column and no cell holds a tab or a newline, each column is a
+ * single block as wide as its widest cell (plus padding), so the table is written directly,
+ * without the general block search (the same text, a fraction of the time for 10,000 rows).
+ */
 export function formatTable(columns: readonly string[], rows: readonly (readonly string[])[], o: TabwriterOptions = NOTARY_TABWRITER): string {
-  const lines = [columns.join('\t'), columns.map((c) => '-'.repeat(Buffer.byteLength(c))).join('\t'), ...rows.map((r) => r.join('\t'))];
-  return formatTabs(lines.map((l) => l + '\n').join(''), o);
+  const all = [columns, columns.map((c) => '-'.repeat(Buffer.byteLength(c))), ...rows];
+  const n = columns.length;
+  if (n === 0 || !all.every((r) => r.length === n && r.every((c) => !c.includes('\t') && !c.includes('\n')))) {
+    return formatTabs(all.map((r) => r.join('\t') + '\n').join(''), o);
+  }
+  const widths = new Array<number>(n - 1).fill(o.minWidth);
+  for (const r of all) {
+    for (let j = 0; j < n - 1; j++) widths[j] = Math.max(widths[j] as number, runeCount(r[j] as string) + o.padding);
+  }
+  const lines = new Array<string>(all.length);
+  for (let i = 0; i < all.length; i++) {
+    const r = all[i] as readonly string[];
+    let line = '';
+    for (let j = 0; j < n - 1; j++) {
+      const cell = r[j] as string;
+      line += cell + ' '.repeat(Math.max(0, (widths[j] as number) - runeCount(cell)));
+    }
+    lines[i] = line + (r[n - 1] as string) + '\n';
+  }
+  return lines.join('');
 }
