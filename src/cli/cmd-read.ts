@@ -24,7 +24,8 @@ export async function tufList(inv: Invocation): Promise<void> {
   }
   const format = parseOutputFormat(inv.flags['output'] as string | undefined);
   const session = await Session.open(inv);
-  const repo = await session.trustedRepo(gun);
+  // the table is made and printed while the cache is written
+  const { repo, saved } = await session.trustedRepoThenSave(gun);
   const rows = listTargets(repo, strings(inv.flags['roles'])).map((t) => ({
     name: t.name,
     digest: toHex(t.hashes.get('sha256') ?? new Uint8Array(0)),
@@ -32,6 +33,7 @@ export async function tufList(inv: Invocation): Promise<void> {
     role: t.role,
   }));
   inv.out(format === 'json' ? jsonLine(targetsJson(rows)) : targetsTable(rows));
+  await saved;
 }
 
 export async function tufLookup(inv: Invocation): Promise<void> {

@@ -186,6 +186,14 @@ export class Session {
     return this.updater(gun, await this.remote(gun, access)).update();
   }
 
+  /**
+   * `trustedRepo` that returns as soon as the metadata verified, while the cache is written:
+   * await `saved` before the command ends (see Updater.updateThenSave).
+   */
+  async trustedRepoThenSave(gun: string, access: Access = 'readOnly'): Promise<{ repo: TrustedRepo; saved: Promise<void> }> {
+    return this.updater(gun, await this.remote(gun, access)).updateThenSave();
+  }
+
   /** notary's repository object for `gun`. */
   async repository(gun: string, access: Access): Promise<Repository> {
     const { Repository } = await import('../client/repo.ts');

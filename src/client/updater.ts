@@ -167,6 +167,28 @@ export class Updater {
    *   (pinning), TooManyRootRotationsError
    */
   async update(opts: UpdateOptions = {}): Promise<TrustedRepo> {
+    const { repo, reads, now } = await this.#verify(opts);
+    await this.#commit(repo, reads);
+    for (const w of nearExpiryWarnings(repo, now)) this.#warn(w);
+    return repo;
+  }
+
+  /**
+   * `update()` that resolves as soon as the repository is verified, with the cache still being
+   * written: `saved` settles when that is done (it never rejects: a file that cannot be written
+   * is a warning, as in `update()`). The near-expiry warnings come first, the cache's after. For
+   * a caller with something to do meanwhile (`list` prints its table). The cache is written
+   * only with what verified, as in `update()`; a refused update writes nothing.
+   * @throws as `update()`
+   */
+  async updateThenSave(opts: UpdateOptions = {}): Promise<{ repo: TrustedRepo; saved: Promise<void> }> {
+    const { repo, reads, now } = await this.#verify(opts);
+    for (const w of nearExpiryWarnings(repo, now)) this.#warn(w);
+    return { repo, saved: this.#commit(repo, reads) };
+  }
+
+  /** The update up to the verified repository, without writing the cache. */
+  async #verify(opts: UpdateOptions): Promise<{ repo: TrustedRepo; reads: CacheReads; now: Date }> {
     const now = this.#o.now?.() ?? new Date();
     const reads = new CacheReads(this.#o.cache);
     const pinning = await this.#pinning();
@@ -196,9 +218,7 @@ export class Updater {
     const repo = set.finish();
     const first = set.firstContact();
     if (first !== undefined) this.#o.onFirstContact?.(first);
-    await this.#commit(repo, reads);
-    for (const w of nearExpiryWarnings(repo, now)) this.#warn(w);
-    return repo;
+    return { repo, reads, now };
   }
 
   /** The pinning thunk: resolved now, failures (CA file) raised only if pinning is consulted. */
