@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { FakeTrustService } from '../server/fake-trust-service.ts';
 import { normaliseArgv, runServer } from './vouch.ts';
 
@@ -35,6 +38,22 @@ test('vouch server loads the config, serves with the factory’s service and pri
     }
     assert.equal(closed, true);
     await assert.rejects(runServer({ config: join(dir, 'missing.json') }, { handleSignals: false }), /could not read config/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bin/vouch.js runs vouch with the compile cache on, and without it where the cache dir is unusable', async () => {
+  const launcher = fileURLToPath(new URL('../../bin/vouch.js', import.meta.url));
+  const dir = await mkdtemp(join(tmpdir(), 'vouch-launcher-'));
+  try {
+    const notADir = join(dir, 'file');
+    await writeFile(notADir, '');
+    for (const cache of [join(dir, 'cache'), join(notADir, 'cache')]) {
+      const { stdout, stderr } = await promisify(execFile)(process.execPath, [launcher, '--version'], { env: { ...process.env, NODE_COMPILE_CACHE: cache }, timeout: 60_000 });
+      assert.equal(stdout, 'vouch 0.1.0\n');
+      assert.equal(stderr, '');
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
