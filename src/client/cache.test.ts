@@ -77,3 +77,56 @@ describe('MemoryMetadataCache', () => {
     assert.deepEqual(cache.roles(), []);
   });
 });
+
+describe('FileMetadataCache.batch (writes prepared during an update)', () => {
+  const text = async (cache: FileMetadataCache, role: string): Promise<string | null> => {
+    const b = await cache.get(role);
+    return b === null ? null : new TextDecoder().decode(b);
+  };
+
+  it('first read of a GUN: nothing visible before commit, then every file at once; no staging left', async () => {
+    const td = await trustDir();
+    const cache = new FileMetadataCache(td, 'example.com/app');
+    const batch = cache.batch();
+    batch.write('targets/a', bytes('a1'));
+    batch.write('targets/a/x', bytes('x'));
+    batch.write('targets/a', bytes('a2')); // replaces the first
+    batch.write('root', bytes('r'));
+    assert.equal(await text(cache, 'targets/a'), null);
+    assert.deepEqual(await batch.commit(['root', 'targets/a', 'targets/a/x']), []);
+    assert.equal(await text(cache, 'targets/a'), 'a2');
+    assert.equal(await text(cache, 'targets/a/x'), 'x');
+    assert.equal(await text(cache, 'root'), 'r');
+    assert.deepEqual(await readdir(gunDir(td, 'example.com/app')), ['metadata']);
+    assert.equal((await stat(cache.dir)).mode & 0o777, 0o700);
+    assert.equal((await stat(cache.path('targets/a/x'))).mode & 0o777, 0o600);
+    await cache.set('snapshot', bytes('s')); // the cache still writes after the rename
+    assert.equal(await text(cache, 'snapshot'), 's');
+  });
+
+  it('an existing cache: only the roles asked for are moved in, one by one; the rest is dropped and unprepared roles are reported', async () => {
+    const td = await trustDir();
+    const cache = new FileMetadataCache(td, 'example.com/app');
+    await cache.set('root', bytes('old root'));
+    await cache.set('targets/b', bytes('old b'));
+    const batch = cache.batch();
+    batch.write('targets/b', bytes('new b'));
+    batch.write('targets/c', bytes('c from a failed first pass'));
+    assert.deepEqual(await batch.commit(['targets/b', 'snapshot']), ['snapshot']);
+    assert.equal(await text(cache, 'targets/b'), 'new b');
+    assert.equal(await text(cache, 'targets/c'), null);
+    assert.equal(await text(cache, 'root'), 'old root');
+    assert.deepEqual(await readdir(gunDir(td, 'example.com/app')), ['metadata']);
+  });
+
+  it('discard leaves the cache as it was, without a staging directory', async () => {
+    const td = await trustDir();
+    const cache = new FileMetadataCache(td, 'example.com/app');
+    const batch = cache.batch();
+    batch.write('targets/a', bytes('a'));
+    await batch.discard();
+    assert.equal(await text(cache, 'targets/a'), null);
+    assert.deepEqual(await readdir(gunDir(td, 'example.com/app')), []);
+    assert.throws(() => cache.batch().write('../escape', bytes('x')), InvalidNameError);
+  });
+});

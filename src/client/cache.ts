@@ -15,10 +15,10 @@
  *   await cache.set('targets/releases', bytes);   // …/metadata/targets/releases.json
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { VouchError } from '../errors/index.ts';
-import type { MetadataCache } from './types.ts';
+import type { CacheBatch, MetadataCache } from './types.ts';
 
 /** A GUN or role name that cannot be used as a path below the trust dir. */
 export class InvalidNameError extends VouchError {
@@ -120,6 +120,17 @@ export class FileMetadataCache implements MetadataCache {
     }
   }
 
+  /**
+   * Writes prepared in a private staging directory beside `metadata` (`.metadata.<random>.tmp`)
+   * while an update runs. At commit, when there is no `metadata` directory yet (a first read of
+   * the GUN) and every prepared file is wanted, the staging directory becomes `metadata` with
+   * one rename; otherwise each wanted file is renamed into place (atomic per file). Either way
+   * the file operations of a read overlap its downloads instead of following them.
+   */
+  batch(): CacheBatch {
+    return new FileCacheBatch(this.dir, (d) => this.#mkdir(d), () => this.#dirs.clear());
+  }
+
   async remove(role: string): Promise<void> {
     try {
       await unlink(this.path(role));
@@ -131,6 +142,90 @@ export class FileMetadataCache implements MetadataCache {
   async removeAll(): Promise<void> {
     this.#dirs.clear();
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** FileMetadataCache's prepared writes (see `FileMetadataCache.batch`). */
+class FileCacheBatch implements CacheBatch {
+  readonly #dir: string;
+  readonly #staging: string;
+  readonly #mkdir: (dir: string) => Promise<unknown>;
+  readonly #forgetDirs: () => void;
+  /** Each prepared role: the chain of its writes, resolving to true when the last one succeeded. */
+  readonly #files = new Map<string, Promise<boolean>>();
+
+  constructor(dir: string, makeDir: (dir: string) => Promise<unknown>, forgetDirs: () => void) {
+    this.#dir = dir;
+    this.#staging = join(dirname(dir), `.${basename(dir)}.${randomBytes(6).toString('hex')}.tmp`);
+    this.#mkdir = makeDir;
+    this.#forgetDirs = forgetDirs;
+  }
+
+  write(role: string, data: Uint8Array): void {
+    const file = roleFile(this.#staging, role); // throws for a bad name, before anything starts
+    const previous = this.#files.get(role) ?? Promise.resolve(false);
+    const next = previous.then(async () => {
+      try {
+        await this.#mkdir(dirname(file));
+        await writeFile(file, data, { mode: 0o600 });
+        return true;
+      } catch {
+        return false; // not prepared: commit reports the role and the caller writes it
+      }
+    });
+    this.#files.set(role, next);
+  }
+
+  async commit(roles: readonly string[]): Promise<string[]> {
+    const ready = new Map<string, boolean>();
+    for (const [role, done] of this.#files) ready.set(role, await done);
+    const wanted = new Set(roles);
+    const whole = roles.length > 0 && ready.size === wanted.size && [...ready].every(([role, ok]) => ok && wanted.has(role));
+    try {
+      if (whole && !(await exists(this.#dir))) {
+        try {
+          await rename(this.#staging, this.#dir);
+          this.#forgetDirs(); // what was made under the staging name now has another
+          return [];
+        } catch {
+          // made meanwhile (another process): file by file below
+        }
+      }
+      const failed: string[] = [];
+      await Promise.all(
+        roles.map(async (role) => {
+          if (ready.get(role) !== true) {
+            failed.push(role);
+            return;
+          }
+          const target = roleFile(this.#dir, role);
+          try {
+            await this.#mkdir(dirname(target));
+            await rename(roleFile(this.#staging, role), target);
+          } catch {
+            failed.push(role);
+          }
+        }),
+      );
+      return roles.filter((r) => failed.includes(r)); // in the order asked
+    } finally {
+      await rm(this.#staging, { recursive: true, force: true });
+    }
+  }
+
+  async discard(): Promise<void> {
+    await Promise.all(this.#files.values());
+    await rm(this.#staging, { recursive: true, force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
   }
 }
 

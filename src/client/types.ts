@@ -31,6 +31,25 @@ export interface MetadataCache {
   set(role: string, data: Uint8Array): Promise<void>;
   remove(role: string): Promise<void>;
   removeAll(): Promise<void>;
+  /**
+   * Optional: writes prepared before it is known whether they are wanted (the updater prepares
+   * each role as it verifies, and commits once the whole update succeeded).
+   */
+  batch?(): CacheBatch;
+}
+
+/** Prepared writes of one cache; readers see none of them before `commit`. */
+export interface CacheBatch {
+  /** Start writing `data` for `role` out of readers' sight (a later write of the role replaces it). */
+  write(role: string, data: Uint8Array): void;
+  /**
+   * Make the prepared files of `roles` the cached ones (each atomically) and drop every other
+   * prepared file; resolves to the roles of `roles` it could not make visible (not prepared, or
+   * failed), for the caller to write itself.
+   */
+  commit(roles: readonly string[]): Promise<string[]>;
+  /** Drop every prepared file. */
+  discard(): Promise<void>;
 }
 
 /** Trust pinning from the client config (§9.5, §3.3 step 4). */

@@ -46,7 +46,7 @@ import {
   nearExpiryWarnings,
   type ConsistentInfo,
 } from './trusted-set.ts';
-import type { MetadataCache, RemoteStore, TrustPinConfig, TrustedRepo } from './types.ts';
+import type { CacheBatch, MetadataCache, RemoteStore, TrustPinConfig, TrustedRepo } from './types.ts';
 import { RepositoryNotExistError } from './updater-errors.ts';
 import { TARGETS_WALK_ROOT, type WalkRole } from './walk.ts';
 
@@ -121,13 +121,29 @@ function isMissingRoot(err: unknown): boolean {
   return typeof resource === 'string' ? /(^|\.)root(\.|$)/.test(resource) : false;
 }
 
-/** The cache as read at the start of an update: each role read once, kept for the final diff. */
+/**
+ * The cache during an update: each role read once, kept for the final diff, and the writes
+ * prepared as roles verify (when the cache can prepare writes: MetadataCache.batch).
+ */
 class CacheReads {
   readonly #cache: MetadataCache;
   readonly #seen = new Map<string, Uint8Array | null>();
+  /** Prepared writes, or undefined when the cache has none. */
+  readonly batch: CacheBatch | undefined;
+  /** What was last prepared for each role. */
+  readonly prepared = new Map<string, Uint8Array>();
   constructor(cache: MetadataCache) {
     this.#cache = cache;
+    this.batch = cache.batch?.();
   }
+
+  /** Prepare the write of a role that verified (nothing when the cache cannot prepare writes). */
+  prepare(role: string, bytes: Uint8Array): void {
+    if (this.batch === undefined) return;
+    this.batch.write(role, bytes);
+    this.prepared.set(role, bytes);
+  }
+
   async get(role: string): Promise<Uint8Array | null> {
     if (!this.#seen.has(role)) {
       let data: Uint8Array | null;
@@ -212,6 +228,7 @@ export class Updater {
         await this.#updateOnce(set, reads);
       }
     } catch (err) {
+      await reads.batch?.discard().catch(() => undefined);
       if (isMissingRoot(err)) throw new RepositoryNotExistError(this.#location, this.gun, { cause: err });
       throw err;
     }
@@ -301,6 +318,7 @@ export class Updater {
         if (cached === null || set.tryCachedTargets(role.name, cached) !== null) {
           const raw = (await ahead.take(role.name)) ?? (await this.#fetch(role.name, info));
           set.updateTargets(role.name, raw, cached);
+          reads.prepare(role.name, raw); // written while the walk goes on, kept only if the update succeeds
         }
         const children = set.children(role);
         queue.unshift(...children);
@@ -358,14 +376,27 @@ export class Updater {
   }
 
   /**
-   * Write what the verified repository was built from, where it differs from the cache: root and
-   * the targets roles side by side, then snapshot, then timestamp (the file that points at the
-   * others comes last). Warnings come in that order whatever order the writes finish in.
+   * Write what the verified repository was built from, where it differs from the cache. With
+   * prepared writes (the targets roles were written as they verified) the batch is committed
+   * with root, snapshot and timestamp added; without, or for what the batch could not commit:
+   * root and the targets roles side by side, then snapshot, then timestamp. Warnings come in
+   * that order whatever order the writes finish in.
    */
   async #commit(repo: TrustedRepo, reads: CacheReads): Promise<void> {
-    const first: [string, Uint8Array][] = [['root', repo.root.bytes]];
-    for (const [role, meta] of repo.targets) first.push([role, meta.bytes]);
-    for (const group of [first, [['snapshot', repo.snapshot.bytes]], [['timestamp', repo.timestamp.bytes]]] as [string, Uint8Array][][]) {
+    const files: [string, Uint8Array][] = [['root', repo.root.bytes]];
+    for (const [role, meta] of repo.targets) files.push([role, meta.bytes]);
+    files.push(['snapshot', repo.snapshot.bytes], ['timestamp', repo.timestamp.bytes]);
+    let left = files;
+    const batch = reads.batch;
+    if (batch !== undefined) {
+      const changed: [string, Uint8Array][] = [];
+      for (const [role, bytes] of files) if (!sameBytes(await reads.get(role), bytes)) changed.push([role, bytes]);
+      for (const [role, bytes] of changed) if (!sameBytes(reads.prepared.get(role), bytes)) batch.write(role, bytes);
+      const failed = new Set(await batch.commit(changed.map(([role]) => role)).catch(() => changed.map(([role]) => role)));
+      left = changed.filter(([role]) => failed.has(role));
+    }
+    const groups = [left.filter(([role]) => role !== 'snapshot' && role !== 'timestamp'), left.filter(([role]) => role === 'snapshot'), left.filter(([role]) => role === 'timestamp')];
+    for (const group of groups) {
       const failures = await Promise.all(group.map(([role, bytes]) => this.#save(role, bytes, reads)));
       for (const f of failures) if (f !== undefined) this.#warn(f);
     }

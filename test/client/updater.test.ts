@@ -10,6 +10,10 @@ import { ExpiredMetadataError } from '../../src/errors/index.ts';
 import { MaliciousServerError, OfflineError } from '../../src/http/client-errors.ts';
 import type { Fetcher } from '../../src/http/fetcher.ts';
 import { OfflineRemoteStore } from '../../src/http/remote-store.ts';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileMetadataCache, gunDir } from '../../src/client/cache.ts';
 import { Updater } from '../../src/client/updater.ts';
 import { RepositoryNotExistError } from '../../src/client/updater-errors.ts';
 import { getTargetByName, listTargets } from '../../src/client/walk.ts';
@@ -291,6 +295,34 @@ describe('§10.2 step 3: targets and delegations', () => {
     const before = await v.cacheBytes();
     await assert.rejects(v.updater({ fetcher: failing }).update(), (e) => e instanceof Error && /targets\/gone/.test(e.message));
     assert.deepEqual(await v.cacheBytes(), before);
+  });
+
+  it('10.2.3 with a file cache: delegations written as they verify become visible only when the update succeeds', async () => {
+    const td = await mkdtemp(join(tmpdir(), 'vouch-updater-'));
+    try {
+      const refused = world({ cache: new FileMetadataCache(join(td, 'a'), GUN) });
+      refused.repo.addDelegation('targets', 'targets/gone');
+      refused.repo.publish('targets', 'targets/gone');
+      refused.server.publish(refused.repo);
+      const inner = refused.server.fetcher();
+      const failing: Fetcher = { fetch: (req) => (/targets\/gone\./.test(req.url) ? Promise.resolve({ status: 404, headers: {}, body: new Uint8Array(0) }) : inner.fetch(req)) };
+      await assert.rejects(refused.updater({ fetcher: failing }).update());
+      // targets/releases was prepared before targets/gone failed: no file may be left (empty directories may)
+      const left = await readdir(join(td, 'a'), { recursive: true, withFileTypes: true });
+      assert.deepEqual(left.filter((e) => !e.isDirectory()).map((e) => e.name), []);
+      assert.ok(!left.some((e) => e.name.endsWith('.tmp')));
+
+      const w = world({ cache: new FileMetadataCache(join(td, 'b'), GUN) });
+      const { repo, saved } = await w.updater().updateThenSave();
+      await saved;
+      for (const role of ['root', 'timestamp', 'snapshot', 'targets', 'targets/releases']) {
+        const meta = role === 'root' ? repo.root : role === 'timestamp' ? repo.timestamp : role === 'snapshot' ? repo.snapshot : repo.targets.get(role);
+        assert.deepEqual(await w.cache.get(role), meta?.bytes, role);
+      }
+      assert.deepEqual(await readdir(gunDir(join(td, 'b'), GUN)), ['metadata']);
+    } finally {
+      await rm(td, { recursive: true, force: true });
+    }
   });
 
   it('10.2.3 negative: targets signed by the wrong key is fatal', async () => {
