@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,4 +58,15 @@ test('bin/vouch.js runs vouch with the compile cache on, and without it where th
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a closed standard output ends vouch quietly with the status a shell shows for notary (SIGPIPE)', async () => {
+  const launcher = fileURLToPath(new URL('../../bin/vouch.js', import.meta.url));
+  const child = spawn(process.execPath, [launcher, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the reader is gone before vouch writes
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 141);
+  assert.equal(stderr, '');
 });

@@ -183,6 +183,17 @@ function isEntryPoint(): boolean {
  * launcher bin/vouch.js calls it once it has turned the compile cache on.
  */
 export async function run(argv: readonly string[]): Promise<void> {
+  // A reader that went away (`vouch list | head`): the rest of the output is dropped, the command
+  // finishes (its cache written) and the status is the one a shell shows for notary, which
+  // SIGPIPE kills — not an unhandled 'error' event.
+  let brokenPipe = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && !brokenPipe) throw err;
+    brokenPipe = true;
+  });
+  process.on('exit', () => {
+    if (brokenPipe) process.exitCode = 128 + 13;
+  });
   // `vouch server` replaces itself with a Node tuned for a server (./server-process.ts).
   if (normaliseArgv(argv.slice(2))[0] === 'server') (await import('./server-process.ts')).reexecTunedServer(argv);
   await main(argv.slice(2));
