@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FakeTrustService } from '../server/fake-trust-service.ts';
-import { normaliseArgv, runServer } from './vouch.ts';
+import { buildProgram, normaliseArgv, runServer } from './vouch.ts';
 
 test("notary-server's single-dash flags are accepted", () => {
   assert.deepEqual(normaliseArgv(['server', '-config', 'a.json', '-logf=json', '-debug']), ['server', '--config', 'a.json', '--logf=json', '--debug']);
@@ -69,4 +69,18 @@ test('a closed standard output ends vouch quietly with the status a shell shows 
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 141);
   assert.equal(stderr, '');
+});
+
+test("a command loads only its own group of commands; help loads every command", async () => {
+  const names = async (args: string[]): Promise<string[]> => (await buildProgram({}, { args })).commands.map((c) => c.name());
+  const all = await names(['--help']);
+  for (const c of ['server', 'serve', 'policy', 'user', 'signer', 'trust', 'push', 'pull', 'login', 'logout', 'list', 'init']) assert.ok(all.includes(c), c);
+  const push = await names(['push', 'example.com/app:1']);
+  assert.ok(push.includes('push') && push.includes('pull') && push.includes('list'));
+  assert.ok(!push.includes('signer') && !push.includes('serve'), push.join(' '));
+  const trust = await names(['-D', 'trust', 'inspect', 'x']);
+  assert.ok(trust.includes('trust') && !trust.includes('push') && !trust.includes('signer'), trust.join(' '));
+  const list = await names(['-s', 'https://h', 'list', 'g']);
+  assert.ok(list.includes('list') && !list.includes('push') && !list.includes('serve'), list.join(' '));
+  assert.deepEqual(await names(['policy', 'list']), await names(['serve']));
 });

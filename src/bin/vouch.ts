@@ -96,18 +96,34 @@ export async function runServer(opts: { config?: string; logf?: string }, deps: 
   return running;
 }
 
+/** The command words each optional group of commands registers (the notary commands aside). */
+const GROUPS = {
+  signer: ['signer'],
+  trust: ['trust'],
+  image: ['login', 'logout', 'pull', 'push'],
+  serve: ['serve', 'policy', 'user', 'gc'],
+} as const;
+type Group = keyof typeof GROUPS;
+
 /**
- * The other commands (`vouch signer`, the notary client's and `vouch trust`), imported only when
- * one of them may run: a `vouch server` process never loads the client, its keystore, its
- * prompts or the signer's gRPC stack, and a notary command (`vouch list …`) loads none of the
- * others (start-up time is most of a `vouch list`).
+ * The other commands (`vouch signer`, `vouch serve` and its administration, docker's trust and
+ * image commands, the notary client's), imported only when one of them may run: a `vouch server`
+ * process never loads the client, its keystore, its prompts or the signer's gRPC stack; a notary
+ * command (`vouch list …`) loads none of the others, and a command of one group (`vouch push`,
+ * `vouch trust sign`) none of the other groups (start-up time is much of a short command). Help,
+ * `--version` and unknown words load them all, so that help lists every command.
  */
 async function loadOtherCommands(args: readonly string[] | undefined) {
   const notary = await import('../cli/index.ts');
-  const all = args === undefined || !notary.runsNotaryCommand(args);
-  const [signer, trust, image, serve] = all
-    ? await Promise.all([import('./signer.ts'), import('../cli/trust-commands.ts'), import('../cli/image-commands.ts'), import('./serve-command.ts')])
-    : [undefined, undefined, undefined, undefined];
+  const word = args === undefined ? undefined : notary.commandWord(args);
+  const owner = word === undefined ? undefined : (Object.keys(GROUPS) as Group[]).find((g) => (GROUPS[g] as readonly string[]).includes(word));
+  const wants = (g: Group): boolean => !(args !== undefined && notary.runsNotaryCommand(args)) && (owner === undefined || owner === g);
+  const [signer, trust, image, serve] = await Promise.all([
+    wants('signer') ? import('./signer.ts') : undefined,
+    wants('trust') ? import('../cli/trust-commands.ts') : undefined,
+    wants('image') ? import('../cli/image-commands.ts') : undefined,
+    wants('serve') ? import('./serve-command.ts') : undefined,
+  ]);
   return {
     registerSignerCommand: signer?.registerSignerCommand,
     registerTrustCommands: trust?.registerTrustCommands,
@@ -155,7 +171,9 @@ export async function buildProgram(deps: ServerCommandDeps = {}, opts: { otherCo
 export async function main(argv: readonly string[]): Promise<void> {
   try {
     const args = normaliseArgv(argv);
-    const program = await buildProgram({}, { otherCommands: args[0] !== 'server', args });
+    // `vouch server …` and `vouch --version` need none of the other commands
+    const alone = args[0] === 'server' || (args.length === 1 && args[0] === '--version');
+    const program = await buildProgram({}, { otherCommands: !alone, args });
     await program.parseAsync(args, { from: 'user' });
   } catch (err) {
     const e = err as { code?: string; exitCode?: number; message?: string };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runsNotaryCommand } from './index.ts';
+import { commandWord, runsNotaryCommand } from './index.ts';
 
 describe('runsNotaryCommand: the command word after the global flags', () => {
   it('finds notary commands behind global flags and their values', () => {
@@ -21,5 +21,20 @@ describe('runsNotaryCommand: the command word after the global flags', () => {
     assert.equal(runsNotaryCommand(['-s', 'list', 'signer']), false);
     assert.equal(runsNotaryCommand(['--', 'list']), false);
     assert.equal(runsNotaryCommand(['server', '--config', 'x']), false);
+  });
+});
+
+describe('commandWord: the first word after the global flags and their values', () => {
+  it('skips flags, their values and clusters of short flags', () => {
+    assert.equal(commandWord(['push', 'x']), 'push');
+    assert.equal(commandWord(['-s', 'https://h', '-D', 'trust', 'sign', 'x:1']), 'trust');
+    assert.equal(commandWord(['--server=https://h', 'serve']), 'serve');
+    assert.equal(commandWord(['-Ds', 'list', 'gc']), 'gc');
+  });
+  it('none without a word, or after --', () => {
+    assert.equal(commandWord([]), undefined);
+    assert.equal(commandWord(['--help']), undefined);
+    assert.equal(commandWord(['-s', 'https://h']), undefined);
+    assert.equal(commandWord(['--', 'push']), undefined);
   });
 });

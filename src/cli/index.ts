@@ -34,11 +34,11 @@ export interface NotaryCommandDeps {
 const TOP_LEVEL = [KEY_COMMAND, DELEGATION_COMMAND, ...STAGE_COMMANDS, ...READ_COMMANDS];
 
 /**
- * True when `argv` runs one of the notary commands (its first word after the global flags and
- * their values is one of theirs), so that `vouch` need not load its other commands. Decides on
- * the words alone; commander still parses them.
+ * The command word of `argv`: its first word after the global flags and their values
+ * (undefined when there is none, or after `--`). Decides on the words alone; commander still
+ * parses them.
  */
-export function runsNotaryCommand(argv: readonly string[]): boolean {
+export function commandWord(argv: readonly string[]): string | undefined {
   const takesValue = new Set<string>();
   for (const f of GLOBAL_FLAGS) {
     if (f.kind === 'bool') continue;
@@ -47,8 +47,8 @@ export function runsNotaryCommand(argv: readonly string[]): boolean {
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--') return false;
-    if (!a.startsWith('-') || a === '-') return TOP_LEVEL.some((spec) => commandName(spec) === a);
+    if (a === '--') return undefined;
+    if (!a.startsWith('-') || a === '-') return a;
     if (a.startsWith('--')) {
       if (takesValue.has(a)) i++; // `--server URL`; `--server=URL` carries its value
       continue;
@@ -57,7 +57,16 @@ export function runsNotaryCommand(argv: readonly string[]): boolean {
     const at = [...a.slice(1)].findIndex((c) => takesValue.has(`-${c}`));
     if (at === a.length - 2) i++;
   }
-  return false;
+  return undefined;
+}
+
+/**
+ * True when `argv` runs one of the notary commands, so that `vouch` need not load its other
+ * commands.
+ */
+export function runsNotaryCommand(argv: readonly string[]): boolean {
+  const word = commandWord(argv);
+  return word !== undefined && TOP_LEVEL.some((spec) => commandName(spec) === word);
 }
 
 /**
