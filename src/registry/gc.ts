@@ -35,6 +35,8 @@ export interface GcOptions {
   /** Report what would be deleted, delete nothing. */
   readonly dryRun?: boolean;
   readonly now?: () => number;
+  /** Called as the mark phase starts on each repository (`index` from 0), for progress. */
+  readonly onRepository?: (repo: string, index: number, total: number) => void;
 }
 
 export interface GcReport {
@@ -68,7 +70,8 @@ export async function gcStore(store: RegistryStore, opts: GcOptions = {}): Promi
   const repos = await store.listRepositories();
 
   // Mark: nothing is deleted until every repository has been walked.
-  for (const repo of repos) {
+  for (const [i, repo] of repos.entries()) {
+    opts.onRepository?.(repo, i, repos.length);
     const manifests = new Map((await store.listManifests(repo)).map((m) => [m.digest, m]));
     const kept = await markRepository(store, repo, manifests, cutoff, opts.keep, neededBlobs);
     for (const d of manifests.keys()) if (!kept.has(d)) doomedManifests.push({ repo, digest: d });
