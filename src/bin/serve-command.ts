@@ -4,16 +4,20 @@
  * - `vouch serve [--addr HOST:PORT] [--data-dir DIR] [--hostname NAME[:PORT]…] [--db URL] [--log-level L] [--token-ttl S]`
  *   starts the one-port server (serve.ts), prints where it listens and what to do next, and
  *   stops cleanly on SIGINT/SIGTERM (exit 0); startup failures exit 1 with the reason;
- * - `vouch policy …` and `vouch user …` (src/cli/admin-commands.ts) talk to a running one.
+ * - `vouch policy …` and `vouch user …` (src/cli/admin-commands.ts) talk to a running one;
+ * - `vouch gc [--data-dir DIR] [--db URL] [--dry-run] [--grace DURATION] [--output json]`
+ *   garbage-collects the registry storage of a data dir, keeping what tags and signatures need
+ *   (gc-command.ts); safe beside a running server.
  *
  * Only commander's types are imported here: the server's modules load when `serve` runs, the
- * admin client when an admin command runs.
+ * admin client when an admin command runs, the collector when `gc` runs.
  *
  * Example: vouch serve --addr 0.0.0.0:443 --hostname registry.example.com --data-dir /var/lib/vouch
  *          vouch serve --db 'postgres://vouch:pw@db:5432/vouch?sslmode=verify-full' --data-dir /shared/vouch
  */
 import type { Command } from 'commander';
 import { registerAdminCommands } from '../cli/admin-commands.ts';
+import type { GcCommandDeps, GcFlags } from './gc-command.ts';
 import type { RunningServe, ServeDeps } from './serve.ts';
 
 export interface ServeCommandDeps extends ServeDeps {
@@ -70,8 +74,8 @@ export async function runServe(flags: ServeFlags, deps: ServeCommandDeps = {}): 
   return running;
 }
 
-/** Register `serve`, `policy` and `user`. */
-export function registerServeCommands(program: Command, deps: ServeCommandDeps = {}): void {
+/** Register `serve`, `policy`, `user` and `gc`. */
+export function registerServeCommands(program: Command, deps: ServeCommandDeps & { gc?: GcCommandDeps } = {}): void {
   program
     .command('serve')
     .description('run the registry, trust server and token service on one TLS port, with all data in one directory')
@@ -85,4 +89,15 @@ export function registerServeCommands(program: Command, deps: ServeCommandDeps =
       await runServe(flags, deps);
     });
   registerAdminCommands(program);
+  program
+    .command('gc')
+    .description("delete the registry's unreferenced manifests and blobs, keeping what a tag or a signature needs (safe while vouch serve runs)")
+    .option('--data-dir <dir>', 'the data directory of vouch serve ($VOUCH_DATA_DIR, default ./vouch-data)')
+    .option('--db <url>', 'the database of vouch serve when not SQLite in the data dir ($VOUCH_DB_URL)')
+    .option('--dry-run', 'print what would be deleted, delete nothing')
+    .option('--grace <duration>', 'keep anything younger than this, such as pushes in flight (default 1h; 0s, 30m, 1h30m, 7d)')
+    .option('--output <format>', 'json')
+    .action(async (flags: GcFlags) => {
+      await (await import('./gc-command.ts')).runGc(flags, deps.gc);
+    });
 }
