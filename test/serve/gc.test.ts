@@ -8,6 +8,9 @@
  * - `vouch gc --grace 0s --output json` deletes exactly C's manifest and blobs and counts them;
  *   C by digest is then 404, A is still pulled by digest — with content trust enforced, so the
  *   signed digest still verifies — and B by its tag.
+ *
+ * And on PostgreSQL (`vouch serve --db`): gc refuses a data dir without its database, and given
+ * the same one (`VOUCH_DB_URL`) keeps the signed untagged image.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -17,6 +20,7 @@ import { describeResult, type RunResult } from '../support/exec.ts';
 import { PASSPHRASE } from '../support/notary-cli.ts';
 import { removeDir, tempDir } from '../support/pki.ts';
 import { buildImageLayout, skopeo, type ImageLayout } from '../registry/support.ts';
+import { freshPostgres, type FreshDatabase } from '../storage/databases.ts';
 import { ADMIN_PASSWORD, basic, bearer, call, dockerClient, startServeProcess, vouch, type Client, type ServeProcess } from './support.ts';
 
 const ALICE = 'alice-secret';
@@ -24,6 +28,21 @@ const ALICE = 'alice-secret';
 function ok(r: RunResult, what: string): RunResult {
   assert.equal(r.code, 0, describeResult([what], r));
   return r;
+}
+
+const signEnv = (c: Client): Record<string, string> => ({
+  HOME: c.home,
+  TZ: 'UTC',
+  DOCKER_CONFIG: c.configDir,
+  DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE,
+  DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE,
+});
+
+/** alice, owning `team`. */
+async function addAlice(srv: ServeProcess): Promise<void> {
+  const admin = { authorization: basic('admin', ADMIN_PASSWORD), 'content-type': 'application/json' };
+  assert.equal((await call(srv, 'POST', '/_vouch/users', { headers: admin, body: JSON.stringify({ name: 'alice', password: ALICE }) })).status, 201);
+  assert.equal((await call(srv, 'PUT', '/_vouch/users/alice/grants/team', { headers: admin })).status, 204);
 }
 
 interface GcJson {
@@ -57,9 +76,7 @@ describe('vouch gc beside a running vouch serve', { timeout: 300_000 }, () => {
     dir = await tempDir('serve-gc');
     srv = await startServeProcess(dir);
     gun = `${srv.host}/team/app`;
-    const admin = { authorization: basic('admin', ADMIN_PASSWORD), 'content-type': 'application/json' };
-    assert.equal((await call(srv, 'POST', '/_vouch/users', { headers: admin, body: JSON.stringify({ name: 'alice', password: ALICE }) })).status, 201);
-    assert.equal((await call(srv, 'PUT', '/_vouch/users/alice/grants/team', { headers: admin })).status, 204);
+    await addAlice(srv);
     a = await buildImageLayout(join(dir, 'a'), { layers: [150_000, 3_000] });
     b = await buildImageLayout(join(dir, 'b'), { layers: [90_000] });
     c = await buildImageLayout(join(dir, 'c'), { layers: [120_000, 4_000] });
@@ -67,16 +84,7 @@ describe('vouch gc beside a running vouch serve', { timeout: 300_000 }, () => {
     ok(await push(a, 'v1'), 'skopeo copy a → v1');
     alice = await dockerClient(srv, join(dir, 'alice'));
     ok(await alice.run(['login', srv.host, '-u', 'alice', '--password-stdin'], `${ALICE}\n`), 'docker login');
-    ok(
-      await vouch(['trust', 'sign', `${gun}:v1`], {
-        HOME: alice.home,
-        TZ: 'UTC',
-        DOCKER_CONFIG: alice.configDir,
-        DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE: PASSPHRASE,
-        DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE: PASSPHRASE,
-      }),
-      'vouch trust sign v1 (image a)',
-    );
+    ok(await vouch(['trust', 'sign', `${gun}:v1`], signEnv(alice)), 'vouch trust sign v1 (image a)');
     ok(await push(b, 'v1'), 'skopeo copy b → v1 (unsigned, over a)');
     ok(await push(c, 'c'), 'skopeo copy c → c');
     const del = await call(srv, 'DELETE', '/v2/team/app/manifests/c', { headers: { authorization: await bearer(srv, 'alice', ALICE, 'repository:team/app:delete') } });
@@ -136,5 +144,49 @@ describe('vouch gc beside a running vouch serve', { timeout: 300_000 }, () => {
     assert.equal(unsigned.status, 412, 'enforcement is on: the unsigned v1 is refused');
     const again = JSON.parse(ok(await gc('--grace', '0s', '--output', 'json'), 'vouch gc again').stdout) as GcJson;
     assert.deepEqual([again.manifests_deleted, again.blobs_deleted, again.bytes_freed], [[], [], 0]);
+  });
+});
+
+describe('vouch gc with vouch serve on PostgreSQL', { timeout: 300_000 }, () => {
+  let dir: string;
+  let db: FreshDatabase | undefined;
+  let srv: ServeProcess;
+
+  before(async () => {
+    dir = await tempDir('serve-gc-pg');
+    db = await freshPostgres();
+    srv = await startServeProcess(dir, { args: ['--db', db.url] });
+  });
+  after(async () => {
+    await srv?.stop();
+    if (dir !== undefined) await removeDir(dir);
+    await db?.drop();
+  });
+
+  it('needs the same database, and then keeps the signed untagged image', async () => {
+    await addAlice(srv);
+    const gun = `${srv.host}/team/app`;
+    const a = await buildImageLayout(join(dir, 'a'), { layers: [60_000] });
+    const b = await buildImageLayout(join(dir, 'b'), { layers: [50_000] });
+    const push = (img: ImageLayout) =>
+      skopeo(join(dir, 'skopeo'), ['copy', '--dest-creds', `alice:${ALICE}`, '--dest-cert-dir', srv.certDir, `oci:${img.dir}:${img.tag}`, `docker://${gun}:v1`]);
+    ok(await push(a), 'skopeo copy a → v1');
+    const alice = await dockerClient(srv, join(dir, 'alice'));
+    ok(await alice.run(['login', srv.host, '-u', 'alice', '--password-stdin'], `${ALICE}\n`), 'docker login');
+    ok(await vouch(['trust', 'sign', `${gun}:v1`], signEnv(alice)), 'vouch trust sign v1');
+    ok(await push(b), 'skopeo copy b → v1');
+
+    const refused = await vouch(['gc', '--data-dir', srv.dataDir, '--grace', '0s'], { HOME: dir });
+    assert.equal(refused.code, 1, describeResult(['vouch gc without --db'], refused));
+    assert.match(refused.stderr, /no trust database .*vouch\.db; when vouch serve runs with --db \(or VOUCH_DB_URL\), give vouch gc the same one/);
+
+    const r = JSON.parse(ok(await vouch(['gc', '--data-dir', srv.dataDir, '--grace', '0s', '--output', 'json'], { HOME: dir, VOUCH_DB_URL: db!.url }), 'vouch gc with VOUCH_DB_URL').stdout) as GcJson;
+    assert.deepEqual(r.signed, { guns: 1, manifests: 1 });
+    assert.deepEqual(r.manifests_deleted, []);
+    assert.deepEqual(r.blobs_deleted, []);
+    const m = await call(srv, 'GET', `/v2/team/app/manifests/${a.digest}`, {
+      headers: { authorization: await bearer(srv, 'alice', ALICE, 'repository:team/app:pull'), accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    assert.equal(m.status, 200);
   });
 });
