@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -169,7 +169,8 @@ describe('vouch gc on a data dir', () => {
     assert.notEqual(await s.getManifest(repo, garbage.digest), null);
   });
 
-  it('deletes it; the signed untagged image and the tagged one stay', async () => {
+  it('deletes it; the signed untagged image and the tagged one stay; the trust database is unchanged', async () => {
+    const db = readFileSync(join(dataDir, 'vouch.db'));
     const r = JSON.parse((await gcCommand(['--grace', '0s', '--output', 'json'])).stdout) as { manifests_deleted: unknown[]; blobs_deleted: string[]; dry_run: boolean; signed: unknown };
     assert.equal(r.dry_run, false);
     assert.deepEqual(r.signed, { guns: 1, manifests: 1 });
@@ -181,6 +182,7 @@ describe('vouch gc on a data dir', () => {
       assert.notEqual(await s.getManifest(repo, img.digest), null);
       for (const b of [img.digest, ...img.blobs]) assert.equal(await s.hasBlob(repo, b), true);
     }
+    assert.ok(readFileSync(join(dataDir, 'vouch.db')).equals(db), 'vouch.db not written');
   });
 
   it('progress on a terminal: a line per repository on standard error', async () => {
