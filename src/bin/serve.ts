@@ -146,6 +146,7 @@ export async function startServe(opts: ServeOptions, deps: ServeDeps = {}): Prom
     closers.push(() => policies.close());
     const audit = new FileAuditSink(files.auditFile, { onError: (err) => logger.error({ err }, 'audit log write failed') });
     closers.push(() => audit.close());
+    await audit.open();
 
     const firstAdmin = await ensureAdmin(users, files, env);
 

@@ -62,6 +62,14 @@ export class FileAuditSink implements AuditSink {
     this.#onError = opts.onError ?? (() => {});
   }
 
+  /**
+   * Open the file now (creating it, 0600), so that it exists from the start and a log that
+   * cannot be written is reported when the server starts rather than at the first decision.
+   */
+  async open(): Promise<void> {
+    await this.#current();
+  }
+
   record(entry: AuditEntry): void {
     if (this.#closing) return;
     this.#pending.push(Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8'));

@@ -52,6 +52,21 @@ describe('FileAuditSink', () => {
     if (dir !== undefined) await removeDir(dir);
   });
 
+  it('open() creates the empty file (0600) at start; a log that cannot be written fails then', async () => {
+    const file = join(await fresh(), 'audit.log');
+    const log = new FileAuditSink(file);
+    await log.open();
+    const st = await stat(file);
+    assert.equal(st.size, 0);
+    assert.equal(st.mode & 0o777, 0o600);
+    log.record(entry(1));
+    await log.close();
+    assert.deepEqual(refs(await entries(file)), [1]);
+    const missing = new FileAuditSink(join(dir, 'no-such-dir', 'audit.log'));
+    await assert.rejects(missing.open(), /ENOENT/);
+    await missing.close();
+  });
+
   it('needs no configuration: one JSON line per decision, in order, file mode 0600', async () => {
     assert.equal(DEFAULT_AUDIT_MAX_BYTES, 32 * 1024 * 1024);
     assert.equal(DEFAULT_AUDIT_KEEP, 8);

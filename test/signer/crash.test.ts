@@ -188,7 +188,16 @@ describe(`SIGKILL mid-publish: ${target === 'notary' ? 'notary-server (memory)' 
 
     await signer!.restart();
     await healthy();
-    await owner.ok('publish', gun);
+    // The server's health may still be the one it saw before the kill, and its gRPC client may
+    // be backing off from the dead signer: the owner publishes again, as a user would, until it
+    // goes through (the failed change stays staged in the changelist).
+    let attempts = 0;
+    let last: RunResult | undefined;
+    await until('a publish to go through after the restart', async () => {
+      attempts++;
+      last = await owner.run(['publish', gun]);
+      return last.code === 0;
+    }, 30_000).catch((err: Error) => assert.fail(`${err.message} (${attempts} attempts): ${describeResult(['publish', gun], last!)}`));
     published.get(gun)!.add('frozen');
     assert.deepEqual(await freshList(gun), [...published.get(gun)!].sort());
   });
