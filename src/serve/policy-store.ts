@@ -12,7 +12,8 @@
  *   await store.set(parseNamespacePolicy('team', { enforce: true }));
  *   store.close();
  */
-import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
+import { openSqliteFile } from '../storage/index.ts';
 import { StateError, StorageError, VouchError } from '../errors/index.ts';
 import { checkNamespace, type NamespacePolicy, type PolicySettingsStore } from '../policy/index.ts';
 
@@ -64,14 +65,8 @@ export class SqlitePolicyStore implements PolicySettingsStore {
 
   /** @throws StorageError when the file cannot be opened or its policy schema is newer than this program's */
   constructor(path: string, opts: { busyTimeoutMs?: number } = {}) {
+    this.#db = openSqliteFile(path, opts.busyTimeoutMs); // WAL, synchronous=FULL, a new file 0600
     try {
-      this.#db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 10_000 });
-    } catch (err) {
-      throw failure(`open ${path}`, err);
-    }
-    try {
-      this.#db.exec('PRAGMA journal_mode = WAL');
-      this.#db.exec('PRAGMA synchronous = FULL');
       this.#migrate();
     } catch (err) {
       this.#db.close();

@@ -10,6 +10,7 @@
  * `node:sqlite` is synchronous, so one transaction never interleaves with another call on the
  * same connection. Not done here: schema downgrades (a newer schema is refused).
  */
+import { closeSync, openSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { StorageError, VouchError } from '../errors/index.ts';
 
@@ -105,20 +106,48 @@ export function immediate<T>(db: DatabaseSync, what: string, fn: () => T): T {
 }
 
 /**
- * Opens (creating if needed) the database at `path` and brings its schema up to date.
- * @throws StorageError when the file cannot be opened, a migration fails, or the schema is
- *   newer than this program knows
+ * Opens (creating if needed) a SQLite file in WAL mode with `synchronous=FULL`: how every vouch
+ * store opens its database. A new file is created 0600 first, so the database, and the `-wal`
+ * and `-shm` files SQLite gives the same mode, are private from the start: it holds sealed
+ * private keys and password hashes. An existing file keeps its mode. `:memory:` and `file:` URIs
+ * are passed to SQLite as they are.
+ * @throws StorageError (`what` names the file in the message)
  */
-export function openDatabase(path: string, options: SqliteOptions = {}): DatabaseSync {
+export function openSqliteFile(path: string, busyTimeoutMs = 10_000): DatabaseSync {
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+    if (path !== ':memory:' && !path.startsWith('file:')) createPrivateFile(path);
+    db = new DatabaseSync(path, { timeout: busyTimeoutMs });
   } catch (err) {
     throw storageFailure(`open ${path}`, err);
   }
   try {
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = FULL');
+    return db;
+  } catch (err) {
+    db.close();
+    throw storageFailure(`prepare ${path}`, err);
+  }
+}
+
+/** Create `path` empty with mode 0600 unless it exists. */
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/**
+ * Opens (creating if needed) the trust database at `path` and brings its schema up to date.
+ * @throws StorageError when the file cannot be opened, a migration fails, or the schema is
+ *   newer than this program knows
+ */
+export function openDatabase(path: string, options: SqliteOptions = {}): DatabaseSync {
+  const db = openSqliteFile(path, options.busyTimeoutMs);
+  try {
     migrate(db);
     return db;
   } catch (err) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -70,6 +70,19 @@ describe('SqliteMetaStore on disk', () => {
     await store.close();
     // Opening again does not re-run migrations.
     await new SqliteKeyRecordStore(path).close();
+  });
+
+  it('creates a new database 0600, with its -wal and -shm files; an existing file keeps its mode', async () => {
+    const path = fresh();
+    const store = new SqliteKeyRecordStore(path);
+    await store.addKey({ keyId: 'k', gun: 'g', role: 'timestamp', algorithm: 'ecdsa', publicKey: new Uint8Array([1]), privateSealed: 'a.b.c.d.e', passphraseAlias: 'default', createdAt: new Date(0), lastUsed: null });
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    await store.close();
+    const shared = fresh();
+    writeFileSync(shared, '');
+    chmodSync(shared, 0o640);
+    await new SqliteMetaStore(shared).close();
+    assert.equal(statSync(shared).mode & 0o777, 0o640);
   });
 
   it('refuses a schema newer than it knows', async () => {

@@ -14,7 +14,8 @@
  *   await store.addUser('alice', 's3cret');
  *   store.close();
  */
-import { DatabaseSync, type SQLOutputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
+import { openSqliteFile } from '../storage/index.ts';
 import { NotFoundError, StateError, StorageError, VouchError } from '../errors/index.ts';
 import type { TokenStoreOptions } from './memory-store.ts';
 import { checkNamespace, checkUserName } from './names.ts';
@@ -96,14 +97,8 @@ export class SqliteTokenStore implements TokenStore {
   constructor(path: string, opts: SqliteTokenStoreOptions = {}) {
     this.#logN = opts.scryptLogN ?? DEFAULT_SCRYPT_LOG_N;
     this.#now = opts.now ?? (() => new Date());
+    this.#db = openSqliteFile(path, opts.busyTimeoutMs); // WAL, synchronous=FULL, a new file 0600
     try {
-      this.#db = new DatabaseSync(path, { timeout: opts.busyTimeoutMs ?? 10_000 });
-    } catch (err) {
-      throw failure(`open ${path}`, err);
-    }
-    try {
-      this.#db.exec('PRAGMA journal_mode = WAL');
-      this.#db.exec('PRAGMA synchronous = FULL');
       this.#write('migrate', () => this.#migrate());
     } catch (err) {
       this.#db.close();
