@@ -28,5 +28,25 @@ try {
 } catch {
   // no usable cache: every module is compiled as without one
 }
+
+// vouch's own modules import each other by relative `.ts` paths inside src/. Resolving those
+// needs none of the default resolver's file-system work (a stat and a realpath per module, a
+// package.json lookup for its format): the URL is the specifier against its parent's, the format
+// is TypeScript as an ES module (package.json "type": "module"). Everything else (packages,
+// node: builtins, paths leaving src/) goes to the default resolver. A missing file still fails,
+// when it is loaded. About 15 ms of CPU of each command's start-up.
+const SRC = new URL('../src/', import.meta.url).href;
+if (typeof module.registerHooks === 'function') {
+  module.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const parent = context.parentURL;
+      if (parent !== undefined && parent.startsWith(SRC) && (specifier.startsWith('./') || specifier.startsWith('../')) && specifier.endsWith('.ts')) {
+        const url = new URL(specifier, parent).href;
+        if (url.startsWith(SRC)) return { url, format: 'module-typescript', shortCircuit: true };
+      }
+      return nextResolve(specifier, context);
+    },
+  });
+}
 const { run } = await import('../src/bin/vouch.ts');
 await run(process.argv);

@@ -27,7 +27,8 @@ export type TargetName = 'notary' | 'vouch-memory' | 'vouch-sqlite';
 export const ALL_TARGETS: readonly TargetName[] = ['notary', 'vouch-memory', 'vouch-sqlite'];
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const VOUCH_BIN = join(REPO_ROOT, 'src', 'bin', 'vouch.ts');
+/** The installed command (package.json "bin"): the launcher, as users run vouch. */
+export const VOUCH_BIN = join(REPO_ROOT, 'bin', 'vouch.js');
 
 /** Targets selected by VOUCH_E2E_TARGETS (default: all). */
 export function selectedTargets(): TargetName[] {
