@@ -13,18 +13,12 @@
  *   store.close();
  */
 import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
-import { openSqliteFile } from '../storage/index.ts';
+import { migrateSqlite, openSqliteFile, type SqliteMigration } from '../storage/index.ts';
 import { StateError, StorageError, VouchError } from '../errors/index.ts';
 import { checkNamespace, type NamespacePolicy, type PolicySettingsStore } from '../policy/index.ts';
 
-interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
-
 /** Oldest first; append only. `required_signers` is a JSON array of names. Times in ms. */
-export const POLICY_MIGRATIONS: readonly Migration[] = [
+export const POLICY_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
     name: 'per-namespace content-trust settings',
@@ -81,25 +75,7 @@ export class SqlitePolicyStore implements PolicySettingsStore {
   }
 
   #migrate(): void {
-    const db = this.#db;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec('CREATE TABLE IF NOT EXISTS policy_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-      const row = db.prepare('SELECT MAX(version) AS v FROM policy_schema_migrations').get();
-      const current = typeof row?.['v'] === 'number' ? row['v'] : 0;
-      const latest = POLICY_MIGRATIONS[POLICY_MIGRATIONS.length - 1]?.version ?? 0;
-      if (current > latest) throw new StorageError(`sqlite: policy schema version ${current} is newer than this program's ${latest}`);
-      const record = db.prepare('INSERT INTO policy_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-      for (const m of POLICY_MIGRATIONS) {
-        if (m.version <= current) continue;
-        db.exec(m.sql);
-        record.run(m.version, m.name, Date.now());
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw err;
-    }
+    migrateSqlite(this.#db, POLICY_MIGRATIONS, { table: 'policy_schema_migrations', schema: 'policy schema' });
   }
 
   #run<T>(what: string, fn: () => T): T {

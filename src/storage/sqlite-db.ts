@@ -19,17 +19,11 @@ export interface SqliteOptions {
   readonly busyTimeoutMs?: number;
 }
 
-interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
-
 /**
  * The schema, oldest first. Append only: a released migration never changes. Times are
  * milliseconds since the epoch; `sha256` is lowercase hex of `data`.
  */
-export const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
     name: 'tuf files, changefeed and private keys',
@@ -157,23 +151,37 @@ export function openDatabase(path: string, options: SqliteOptions = {}): Databas
 }
 
 function migrate(db: DatabaseSync): void {
+  migrateSqlite(db, MIGRATIONS, { table: 'schema_migrations', schema: 'schema' });
+}
+
+/** A SQLite schema migration: its SQL (any number of statements) runs once, in version order. */
+export interface SqliteMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Brings the tables of one part of a database up to the last of `migrations`, recording applied
+ * versions in `record.table`, in one `BEGIN IMMEDIATE` transaction (concurrent openers wait).
+ * The trust tables, the token service's and the policy settings' each keep their own record, so
+ * they share a file without knowing each other's migrations.
+ * @throws StorageError when the recorded version is newer than `migrations`, or SQL fails
+ */
+export function migrateSqlite(db: DatabaseSync, migrations: readonly SqliteMigration[], record: { readonly table: string; readonly schema: string }): void {
   immediate(db, 'migrate', () => {
-    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version INTEGER PRIMARY KEY,
-      name TEXT NOT NULL,
-      applied_at INTEGER NOT NULL
-    )`);
-    const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get();
+    db.exec(`CREATE TABLE IF NOT EXISTS ${record.table} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const row = db.prepare(`SELECT MAX(version) AS v FROM ${record.table}`).get();
     const current = typeof row?.['v'] === 'number' ? row['v'] : 0;
-    const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+    const latest = migrations[migrations.length - 1]?.version ?? 0;
     if (current > latest) {
-      throw new StorageError(`sqlite: schema version ${current} is newer than this program's ${latest}`);
+      throw new StorageError(`sqlite: ${record.schema} version ${current} is newer than this program's ${latest}`);
     }
-    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-    for (const m of MIGRATIONS) {
+    const insert = db.prepare(`INSERT INTO ${record.table} (version, name, applied_at) VALUES (?, ?, ?)`);
+    for (const m of migrations) {
       if (m.version <= current) continue;
       db.exec(m.sql);
-      record.run(m.version, m.name, Date.now());
+      insert.run(m.version, m.name, Date.now());
     }
   });
 }

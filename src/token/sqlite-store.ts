@@ -15,7 +15,7 @@
  *   store.close();
  */
 import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
-import { openSqliteFile } from '../storage/index.ts';
+import { migrateSqlite, openSqliteFile, type SqliteMigration } from '../storage/index.ts';
 import { NotFoundError, StateError, StorageError, VouchError } from '../errors/index.ts';
 import type { TokenStoreOptions } from './memory-store.ts';
 import { checkNamespace, checkUserName } from './names.ts';
@@ -23,14 +23,8 @@ import { DEFAULT_SCRYPT_LOG_N, hashPassword, passwordMatches, verifyAgainstNothi
 import { InvalidCredentialsError } from './errors.ts';
 import type { AddUserOptions, NamespaceSettings, RefreshTokenRecord, TokenStore, User } from './store.ts';
 
-interface Migration {
-  readonly version: number;
-  readonly name: string;
-  readonly sql: string;
-}
-
 /** The token store's schema, oldest first; append only. Times are ms since the epoch. */
-export const TOKEN_MIGRATIONS: readonly Migration[] = [
+export const TOKEN_MIGRATIONS: readonly SqliteMigration[] = [
   {
     version: 1,
     name: 'users, grants, namespaces and refresh tokens',
@@ -99,7 +93,7 @@ export class SqliteTokenStore implements TokenStore {
     this.#now = opts.now ?? (() => new Date());
     this.#db = openSqliteFile(path, opts.busyTimeoutMs); // WAL, synchronous=FULL, a new file 0600
     try {
-      this.#write('migrate', () => this.#migrate());
+      this.#migrate();
     } catch (err) {
       this.#db.close();
       throw failure(`prepare ${path}`, err);
@@ -113,18 +107,7 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   #migrate(): void {
-    const db = this.#db;
-    db.exec('CREATE TABLE IF NOT EXISTS token_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const row = db.prepare('SELECT MAX(version) AS v FROM token_schema_migrations').get();
-    const current = typeof row?.['v'] === 'number' ? row['v'] : 0;
-    const latest = TOKEN_MIGRATIONS[TOKEN_MIGRATIONS.length - 1]?.version ?? 0;
-    if (current > latest) throw new StorageError(`sqlite: token schema version ${current} is newer than this program's ${latest}`);
-    const record = db.prepare('INSERT INTO token_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-    for (const m of TOKEN_MIGRATIONS) {
-      if (m.version <= current) continue;
-      db.exec(m.sql);
-      record.run(m.version, m.name, Date.now());
-    }
+    migrateSqlite(this.#db, TOKEN_MIGRATIONS, { table: 'token_schema_migrations', schema: 'token schema' });
   }
 
   #read<T>(what: string, fn: () => T): T {
