@@ -1,5 +1,7 @@
 export { sealPrivateKey, unsealPrivateKey, KEYWRAP_ALG, ENCRYPTION_ALG, PBES2_COUNT } from './seal.ts';
 export { LocalCryptoService } from './local-crypto-service.ts';
+export { UnsealedKeys } from './unsealed-keys.ts';
+export type { UnsealedKeysOptions } from './unsealed-keys.ts';
 export type { LocalCryptoServiceOptions } from './local-crypto-service.ts';
 export type { ClientKeyStore, KeyInfo, PassphraseRetriever } from './client-types.ts';
 export { FileKeyStore, decryptKeyFile, DEFAULT_MAX_PASSPHRASE_ATTEMPTS, PRIVATE_SUBDIR } from './client-file-store.ts';

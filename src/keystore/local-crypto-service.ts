@@ -19,11 +19,12 @@
  *   const pub = await keys.create('timestamp', 'example.com/app', 'ecdsa');
  *   const sig = await keys.sign(tufKeyId(pub), canonicalSignedBytes);
  */
-import { generatePrivateKey, privateKeyFromRaw, signMessage, tufKeyId } from '../crypto/index.ts';
+import { generatePrivateKey, signMessage, tufKeyId } from '../crypto/index.ts';
 import type { CryptoService, PrivateKey, SignatureEntry, TufKey } from '../crypto/index.ts';
 import { KeyNotFoundError, PassphraseError, StorageError } from '../errors/index.ts';
 import type { KeyRecord, KeyRecordStore } from '../storage/index.ts';
-import { sealPrivateKey, unsealPrivateKey } from './seal.ts';
+import { sealPrivateKey } from './seal.ts';
+import { UnsealedKeys } from './unsealed-keys.ts';
 
 /** Key algorithms this service generates (spec §2.4: the local signer makes ed25519 or ecdsa). */
 const ALGORITHMS = ['ecdsa', 'ed25519'] as const;
@@ -48,10 +49,6 @@ export interface LocalCryptoServiceOptions {
   readonly now?: () => Date;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 /** A key made ahead of `create`: the key and its sealed form under the current alias. */
 interface Spare {
   readonly key: PrivateKey;
@@ -66,10 +63,8 @@ export class LocalCryptoService implements CryptoService {
   readonly #store: KeyRecordStore;
   readonly #alias: string;
   readonly #passphrases: ReadonlyMap<string, string>;
-  readonly #maxCached: number;
   readonly #now: () => Date;
-  /** keyId → unsealed key (or its pending unseal); insertion order is recency of use. */
-  readonly #cache = new Map<string, Promise<PrivateKey>>();
+  readonly #unsealed: UnsealedKeys;
   readonly #spareKeys: number;
   readonly #spares = new Map<Algorithm, Spare[]>();
   /** Algorithms whose spares are being prepared now. */
@@ -81,7 +76,7 @@ export class LocalCryptoService implements CryptoService {
     const all = new Map(Object.entries(options.passphrases ?? {}));
     all.set(this.#alias, options.passphrase);
     this.#passphrases = all;
-    this.#maxCached = options.maxCachedKeys ?? 256;
+    this.#unsealed = new UnsealedKeys({ max: options.maxCachedKeys ?? 256, algorithms: ALGORITHMS, passphraseFor: (alias) => this.#passphraseFor(alias) });
     this.#now = options.now ?? (() => new Date());
     this.#spareKeys = options.spareKeys ?? 0;
   }
@@ -143,7 +138,7 @@ export class LocalCryptoService implements CryptoService {
       createdAt: this.#now(),
       lastUsed: null,
     });
-    this.#remember(keyId, Promise.resolve(key));
+    this.#unsealed.remember(keyId, Promise.resolve(key));
     return key.publicKey;
   }
 
@@ -163,10 +158,10 @@ export class LocalCryptoService implements CryptoService {
     // The store stays authoritative: a deleted key stops signing even if it is cached.
     const rec = await this.#store.getKey(keyId);
     if (rec === null) {
-      this.#cache.delete(keyId);
+      this.#unsealed.forget(keyId);
       throw new KeyNotFoundError(`no private key ${keyId} is held`);
     }
-    const key = await this.#unsealed(rec);
+    const key = await this.#unsealed.get(rec);
     const { method, sig } = signMessage(key, msg);
     await this.#store.markUsed(rec.keyId, this.#now());
     return { keyid: rec.keyId, method, sig };
@@ -178,48 +173,9 @@ export class LocalCryptoService implements CryptoService {
     return recs.filter((r) => r.lastUsed === null && r.algorithm === algorithm).map(publicOf);
   }
 
-  #unsealed(rec: KeyRecord): Promise<PrivateKey> {
-    const cached = this.#cache.get(rec.keyId);
-    if (cached !== undefined) {
-      this.#remember(rec.keyId, cached);
-      return cached;
-    }
-    const pending = this.#open(rec);
-    this.#remember(rec.keyId, pending);
-    pending.catch(() => {
-      if (this.#cache.get(rec.keyId) === pending) this.#cache.delete(rec.keyId);
-    });
-    return pending;
-  }
-
-  async #open(rec: KeyRecord): Promise<PrivateKey> {
-    if (!isAlgorithm(rec.algorithm)) throw new StorageError(`key ${rec.keyId} has unsupported algorithm ${rec.algorithm}`);
-    const raw = await unsealPrivateKey(rec.privateSealed, this.#passphraseFor(rec.passphraseAlias));
-    let key: PrivateKey;
-    try {
-      key = privateKeyFromRaw(rec.algorithm, raw);
-    } catch (err) {
-      throw new StorageError(`key ${rec.keyId}: sealed bytes are not a ${rec.algorithm} private key`, { cause: err });
-    }
-    if (!sameBytes(key.publicKey.public, rec.publicKey)) {
-      throw new StorageError(`key ${rec.keyId}: sealed private key does not match the stored public key`);
-    }
-    return key;
-  }
-
   #passphraseFor(alias: string): string {
     const p = this.#passphrases.get(alias);
     if (p === undefined || p === '') throw new PassphraseError(`no passphrase for key alias ${alias}`);
     return p;
-  }
-
-  #remember(keyId: string, key: Promise<PrivateKey>): void {
-    this.#cache.delete(keyId);
-    this.#cache.set(keyId, key);
-    while (this.#cache.size > this.#maxCached) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.#cache.delete(oldest);
-    }
   }
 }

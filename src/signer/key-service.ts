@@ -24,10 +24,10 @@
  *   const pub = await keys.createKey('timestamp', 'example.com/app', 'ecdsa');
  *   const { sig } = await keys.sign(tufKeyId(pub), canonicalSignedBytes);
  */
-import { generatePrivateKey, privateKeyFromRaw, signMessage, tufKeyId } from '../crypto/index.ts';
-import type { PrivateKey, TufKey } from '../crypto/index.ts';
+import { generatePrivateKey, signMessage, tufKeyId } from '../crypto/index.ts';
+import type { TufKey } from '../crypto/index.ts';
 import { KeyNotFoundError, PassphraseError, StorageError } from '../errors/index.ts';
-import { sealPrivateKey, unsealPrivateKey } from '../keystore/index.ts';
+import { sealPrivateKey, UnsealedKeys } from '../keystore/index.ts';
 import type { KeyRecord, KeyRecordStore } from '../storage/index.ts';
 
 /** The algorithms notary-signer creates keys for (its CryptoServiceIndex: ed25519 and ecdsa). */
@@ -73,27 +73,21 @@ export interface SignResult {
   readonly sig: Uint8Array;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 export class SignerKeyService {
   readonly #store: KeyRecordStore;
   readonly #defaultAlias: string;
   readonly #passphrase: (alias: string) => string | undefined;
   readonly #reuse: boolean;
-  readonly #maxCached: number;
   readonly #now: () => Date;
   readonly #warn: (message: string, err: unknown) => void;
-  /** keyId → unsealed key (or its pending unseal); insertion order is recency of use. */
-  readonly #cache = new Map<string, Promise<PrivateKey>>();
+  readonly #unsealed: UnsealedKeys;
 
   constructor(options: SignerKeyServiceOptions) {
     this.#store = options.store;
     this.#defaultAlias = options.defaultAlias;
     this.#passphrase = options.passphrase;
     this.#reuse = options.reusePendingKeys;
-    this.#maxCached = options.maxCachedKeys ?? 1024;
+    this.#unsealed = new UnsealedKeys({ max: options.maxCachedKeys ?? 1024, algorithms: SIGNER_ALGORITHMS, passphraseFor: (alias) => this.#passphraseFor(alias) });
     this.#now = options.now ?? (() => new Date());
     this.#warn = options.onWarning ?? (() => undefined);
   }
@@ -131,7 +125,7 @@ export class SignerKeyService {
       createdAt: this.#now(),
       lastUsed: null,
     });
-    this.#remember(keyId, Promise.resolve(key));
+    this.#unsealed.remember(keyId, Promise.resolve(key));
     return key.publicKey;
   }
 
@@ -140,7 +134,7 @@ export class SignerKeyService {
    * @throws StorageError when the store fails
    */
   async deleteKey(keyId: string): Promise<void> {
-    this.#cache.delete(keyId);
+    this.#unsealed.forget(keyId);
     await this.#store.deleteKey(keyId);
   }
 
@@ -152,7 +146,7 @@ export class SignerKeyService {
    */
   async keyInfo(keyId: string): Promise<HeldKey> {
     const rec = await this.#record(keyId);
-    await this.#unsealed(rec);
+    await this.#unsealed.get(rec);
     return { key: { keytype: rec.algorithm, public: rec.publicKey }, role: rec.role };
   }
 
@@ -163,7 +157,7 @@ export class SignerKeyService {
    */
   async sign(keyId: string, content: Uint8Array): Promise<SignResult> {
     const rec = await this.#record(keyId);
-    const key = await this.#unsealed(rec);
+    const key = await this.#unsealed.get(rec);
     let signed: { method: string; sig: Uint8Array };
     try {
       signed = signMessage(key, content);
@@ -183,39 +177,10 @@ export class SignerKeyService {
   async #record(keyId: string): Promise<KeyRecord> {
     const rec = await this.#store.getKey(keyId);
     if (rec === null) {
-      this.#cache.delete(keyId);
+      this.#unsealed.forget(keyId);
       throw new KeyNotFoundError(`signing key not found: ${keyId}`);
     }
     return rec;
-  }
-
-  #unsealed(rec: KeyRecord): Promise<PrivateKey> {
-    const cached = this.#cache.get(rec.keyId);
-    if (cached !== undefined) {
-      this.#remember(rec.keyId, cached);
-      return cached;
-    }
-    const pending = this.#open(rec);
-    this.#remember(rec.keyId, pending);
-    pending.catch(() => {
-      if (this.#cache.get(rec.keyId) === pending) this.#cache.delete(rec.keyId);
-    });
-    return pending;
-  }
-
-  async #open(rec: KeyRecord): Promise<PrivateKey> {
-    if (!isSignerAlgorithm(rec.algorithm)) throw new StorageError(`key ${rec.keyId} has unsupported algorithm ${rec.algorithm}`);
-    const raw = await unsealPrivateKey(rec.privateSealed, this.#passphraseFor(rec.passphraseAlias));
-    let key: PrivateKey;
-    try {
-      key = privateKeyFromRaw(rec.algorithm, raw);
-    } catch (err) {
-      throw new StorageError(`key ${rec.keyId}: sealed bytes are not a ${rec.algorithm} private key`, { cause: err });
-    }
-    if (!sameBytes(key.publicKey.public, rec.publicKey)) {
-      throw new StorageError(`key ${rec.keyId}: sealed private key does not match the stored public key`);
-    }
-    return key;
   }
 
   #passphraseFor(alias: string): string {
@@ -223,15 +188,5 @@ export class SignerKeyService {
     // notary-signer's words: "expected env variable to not be empty: <alias>"
     if (p === undefined || p === '') throw new PassphraseError(`expected env variable to not be empty: ${alias}`);
     return p;
-  }
-
-  #remember(keyId: string, key: Promise<PrivateKey>): void {
-    this.#cache.delete(keyId);
-    this.#cache.set(keyId, key);
-    while (this.#cache.size > this.#maxCached) {
-      const oldest = this.#cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.#cache.delete(oldest);
-    }
   }
 }
