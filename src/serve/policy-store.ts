@@ -13,7 +13,7 @@
  *   store.close();
  */
 import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
-import { migrateSqlite, openSqliteFile, type SqliteMigration } from '../storage/index.ts';
+import { openMigratedSqlite, type SqliteMigration } from '../storage/index.ts';
 import { StateError, StorageError, VouchError } from '../errors/index.ts';
 import { checkNamespace, type NamespacePolicy, type PolicySettingsStore } from '../policy/index.ts';
 
@@ -59,23 +59,14 @@ export class SqlitePolicyStore implements PolicySettingsStore {
 
   /** @throws StorageError when the file cannot be opened or its policy schema is newer than this program's */
   constructor(path: string, opts: { busyTimeoutMs?: number } = {}) {
-    this.#db = openSqliteFile(path, opts.busyTimeoutMs); // WAL, synchronous=FULL, a new file 0600
-    try {
-      this.#migrate();
-    } catch (err) {
-      this.#db.close();
-      throw failure(`prepare ${path}`, err);
-    }
+    // WAL, synchronous=FULL, a new file 0600; its own tables migrated
+    this.#db = openMigratedSqlite(path, opts.busyTimeoutMs, POLICY_MIGRATIONS, { table: 'policy_schema_migrations', schema: 'policy schema' });
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
-  }
-
-  #migrate(): void {
-    migrateSqlite(this.#db, POLICY_MIGRATIONS, { table: 'policy_schema_migrations', schema: 'policy schema' });
   }
 
   #run<T>(what: string, fn: () => T): T {

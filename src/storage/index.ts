@@ -3,7 +3,7 @@ export { MemoryMetaStore, MemoryKeyRecordStore } from './memory.ts';
 export type { MemoryStoreOptions } from './memory.ts';
 export { SqliteMetaStore, SqliteKeyRecordStore } from './sqlite.ts';
 export type { SqliteStoreOptions } from './sqlite.ts';
-export { migrateSqlite, openSqliteFile } from './sqlite-db.ts';
+export { openMigratedSqlite } from './sqlite-db.ts';
 export type { SqliteMigration, SqliteOptions } from './sqlite-db.ts';
 export { PostgresMetaStore, PostgresKeyRecordStore } from './postgres.ts';
 export type { PostgresStoreOptions } from './postgres.ts';

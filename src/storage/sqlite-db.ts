@@ -135,14 +135,15 @@ function createPrivateFile(path: string): void {
 }
 
 /**
- * Opens (creating if needed) the trust database at `path` and brings its schema up to date.
+ * `openSqliteFile`, then `migrateSqlite` with `migrations` recorded in `record`; the file is
+ * closed again when migrating fails.
  * @throws StorageError when the file cannot be opened, a migration fails, or the schema is
  *   newer than this program knows
  */
-export function openDatabase(path: string, options: SqliteOptions = {}): DatabaseSync {
-  const db = openSqliteFile(path, options.busyTimeoutMs);
+export function openMigratedSqlite(path: string, busyTimeoutMs: number | undefined, migrations: readonly SqliteMigration[], record: SchemaRecordName): DatabaseSync {
+  const db = openSqliteFile(path, busyTimeoutMs);
   try {
-    migrate(db);
+    migrateSqlite(db, migrations, record);
     return db;
   } catch (err) {
     db.close();
@@ -150,8 +151,17 @@ export function openDatabase(path: string, options: SqliteOptions = {}): Databas
   }
 }
 
-function migrate(db: DatabaseSync): void {
-  migrateSqlite(db, MIGRATIONS, { table: 'schema_migrations', schema: 'schema' });
+/** Opens (creating if needed) the trust database at `path` and brings its schema up to date. */
+export function openDatabase(path: string, options: SqliteOptions = {}): DatabaseSync {
+  return openMigratedSqlite(path, options.busyTimeoutMs, MIGRATIONS, TRUST_RECORD);
+}
+
+const TRUST_RECORD: SchemaRecordName = { table: 'schema_migrations', schema: 'schema' };
+
+/** Where one part of a database records its applied versions, and its name in errors. */
+export interface SchemaRecordName {
+  readonly table: string;
+  readonly schema: string;
 }
 
 /** A SQLite schema migration: its SQL (any number of statements) runs once, in version order. */
@@ -168,7 +178,7 @@ export interface SqliteMigration {
  * they share a file without knowing each other's migrations.
  * @throws StorageError when the recorded version is newer than `migrations`, or SQL fails
  */
-export function migrateSqlite(db: DatabaseSync, migrations: readonly SqliteMigration[], record: { readonly table: string; readonly schema: string }): void {
+export function migrateSqlite(db: DatabaseSync, migrations: readonly SqliteMigration[], record: SchemaRecordName): void {
   immediate(db, 'migrate', () => {
     db.exec(`CREATE TABLE IF NOT EXISTS ${record.table} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
     const row = db.prepare(`SELECT MAX(version) AS v FROM ${record.table}`).get();

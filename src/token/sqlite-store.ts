@@ -15,7 +15,7 @@
  *   store.close();
  */
 import type { DatabaseSync, SQLOutputValue } from 'node:sqlite';
-import { migrateSqlite, openSqliteFile, type SqliteMigration } from '../storage/index.ts';
+import { openMigratedSqlite, type SqliteMigration } from '../storage/index.ts';
 import { NotFoundError, StateError, StorageError, VouchError } from '../errors/index.ts';
 import type { TokenStoreOptions } from './memory-store.ts';
 import { checkNamespace, checkUserName } from './names.ts';
@@ -91,23 +91,14 @@ export class SqliteTokenStore implements TokenStore {
   constructor(path: string, opts: SqliteTokenStoreOptions = {}) {
     this.#logN = opts.scryptLogN ?? DEFAULT_SCRYPT_LOG_N;
     this.#now = opts.now ?? (() => new Date());
-    this.#db = openSqliteFile(path, opts.busyTimeoutMs); // WAL, synchronous=FULL, a new file 0600
-    try {
-      this.#migrate();
-    } catch (err) {
-      this.#db.close();
-      throw failure(`prepare ${path}`, err);
-    }
+    // WAL, synchronous=FULL, a new file 0600; its own tables migrated
+    this.#db = openMigratedSqlite(path, opts.busyTimeoutMs, TOKEN_MIGRATIONS, { table: 'token_schema_migrations', schema: 'token schema' });
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();
-  }
-
-  #migrate(): void {
-    migrateSqlite(this.#db, TOKEN_MIGRATIONS, { table: 'token_schema_migrations', schema: 'token schema' });
   }
 
   #read<T>(what: string, fn: () => T): T {
